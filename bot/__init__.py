@@ -1,0 +1,1 @@
+"""Logdive's adapters and application: settings, database, Slack, GitLab, scheduler, CLI."""

@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, the one session helper, alembic migrations (SQLite and PostgreSQL)."""

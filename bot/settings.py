@@ -1,0 +1,92 @@
+"""The one settings object: environment variables win over the TOML file named by LOGDIVE_CONFIG."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.resources import config_path
+from workflows.policy import Policy
+
+
+def _env(name: str, default: Any = None) -> Any:
+    """Accept the documented environment name and its lower-case twin (the TOML key)."""
+    return Field(default, validation_alias=AliasChoices(name, name.lower()))
+
+
+class _TomlFromEnv(PydanticBaseSettingsSource):
+    """Reads the TOML file named by LOGDIVE_CONFIG; keys are the variable names in lower case."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        path = os.environ.get("LOGDIVE_CONFIG")
+        self._data: dict[str, Any] = {}
+        if path:
+            with Path(path).open("rb") as fh:
+                self._data = {k.lower(): v for k, v in tomllib.load(fh).items()}
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ hands over the whole mapping
+
+    def __call__(self) -> dict[str, Any]:
+        return self._data
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    slack_bot_token: SecretStr | None = _env("SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = _env("SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = _env("SLACK_APP_TOKEN")
+    slack_api_url: str = _env("SLACK_API_URL", "https://slack.com/api/")
+
+    gitlab_url: str = _env("GITLAB_URL", "https://gitlab.com")
+    gitlab_token: SecretStr | None = _env("GITLAB_TOKEN")
+    gitlab_timeout_seconds: float = _env("LOGDIVE_GITLAB_TIMEOUT", 10.0)
+
+    database_url: str = _env("DATABASE_URL", "sqlite:///./logdive.db")
+
+    sirt_project: str | None = _env("LOGDIVE_SIRT_PROJECT")
+    audit_gap_project: str | None = _env("LOGDIVE_AUDIT_GAP_PROJECT")
+    case_channel: str | None = _env("LOGDIVE_CASE_CHANNEL")
+    csm_group: str | None = _env("LOGDIVE_CSM_GROUP")
+    support_group: str | None = _env("LOGDIVE_SUPPORT_GROUP")
+    sirt_group: str | None = _env("LOGDIVE_SIRT_GROUP")
+    legal_group: str | None = _env("LOGDIVE_LEGAL_GROUP")
+    gitlab_webhook_secret: SecretStr | None = _env("LOGDIVE_GITLAB_WEBHOOK_SECRET")
+    sirt_group_handle: str = _env("LOGDIVE_SIRT_GROUP_HANDLE", "@gitlab-com/gl-security/sirt")
+
+    policy_file: Path | None = _env("LOGDIVE_POLICY")
+    directory_overrides_file: Path | None = _env("LOGDIVE_DIRECTORY_OVERRIDES")
+    directory_cache_seconds: float = _env("LOGDIVE_DIRECTORY_CACHE_SECONDS", 300.0)
+    role_cache_seconds: float = _env("LOGDIVE_ROLE_CACHE_SECONDS", 300.0)
+    default_timezone: str = _env("LOGDIVE_DEFAULT_TIMEZONE", "UTC")
+
+    log_level: str = _env("LOGDIVE_LOG_LEVEL", "INFO")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, _TomlFromEnv(settings_cls)
+
+    def load_policy(self) -> Policy:
+        path = self.policy_file or config_path("policy.toml")
+        with Path(path).open("rb") as fh:
+            return Policy.model_validate(tomllib.load(fh))
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

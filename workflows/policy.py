@@ -1,0 +1,51 @@
+"""The policy Logdive enforces, as data: loaded by bot/ from config/policy.toml and passed in."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EligibilityPolicy(_Section):
+    eligible_plans: tuple[str, ...] = ("premium", "ultimate")
+    # Legacy plan names GitLab still returns for old subscriptions.
+    plan_aliases: dict[str, str] = Field(default_factory=lambda: {"silver": "premium", "gold": "ultimate"})
+    deprecated_plans: tuple[str, ...] = ("bronze", "starter")
+    max_lookback_months: int = Field(default=1, ge=1)
+    max_resources: int = Field(default=10, ge=1)
+    max_event_types: int = Field(default=10, ge=1)
+    # Rough extra effort quoted to the customer when a scope is wider than the maximum.
+    extra_effort_hours_per_resource: float = 2.0
+    extra_effort_hours_per_event_type: float = 1.0
+    # Rules Legal may override with an exception; ownership never is (a subpoena is required).
+    exception_overridable: tuple[str, ...] = ("plan", "window")
+
+
+class RoutingPolicy(_Section):
+    support_max_window_days: int = Field(default=7, ge=1)
+    support_max_resources: int = Field(default=3, ge=1)
+    support_max_event_types: int = Field(default=5, ge=1)
+
+
+class CadencePolicy(_Section):
+    update_every_business_hours: float = Field(default=12, gt=0)
+    escalation_grace_business_hours: float = Field(default=4, ge=0)
+
+
+class RetentionPolicy(_Section):
+    raw_days: int = 7
+    automated_analysis_days: int = 30
+    manual_analysis_days: int = 1
+    # How long the source logs themselves are kept: warn before a window ages out.
+    log_retention_days: dict[str, int] = Field(default_factory=lambda: {"application": 30})
+    log_retention_warning_days: int = 5
+
+
+class Policy(_Section):
+    eligibility: EligibilityPolicy = EligibilityPolicy()
+    routing: RoutingPolicy = RoutingPolicy()
+    cadence: CadencePolicy = CadencePolicy()
+    retention: RetentionPolicy = RetentionPolicy()

@@ -1,0 +1,89 @@
+"""The log-dive request: the fields of the `/security` modal and of a request file."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+# GitLab path segments: letters, digits, '_', '-', '.', not starting with '-' or '.'.
+PATH_SEGMENT = r"[A-Za-z0-9_][A-Za-z0-9_.\-]*"
+NAMESPACE_PATTERN = rf"^{PATH_SEGMENT}$"
+FULL_PATH_PATTERN = rf"^{PATH_SEGMENT}(/{PATH_SEGMENT})*$"
+USERNAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}$"
+
+
+class LogSource(StrEnum):
+    APPLICATION = "application"
+    ACCESS = "access"  # HTTP request logs: requested sometimes, never supported
+
+
+class Window(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+class Scope(BaseModel):
+    """The projects, groups and users a log-dive covers (full paths; usernames without '@')."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    projects: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    users: tuple[str, ...] = ()
+
+    @field_validator("projects", "groups")
+    @classmethod
+    def _full_paths(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(
+            _check(v.strip().strip("/"), FULL_PATH_PATTERN, "a GitLab full path such as acme/api")
+            for v in value
+        )
+
+    @field_validator("users")
+    @classmethod
+    def _usernames(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(
+            _check(v.strip().removeprefix("@"), USERNAME_PATTERN, "a GitLab username") for v in value
+        )
+
+    @property
+    def size(self) -> int:
+        return len(self.projects) + len(self.groups) + len(self.users)
+
+
+class LogDiveRequest(BaseModel):
+    """What a CSM asks for on behalf of a customer. Validation errors name the field."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    customer_namespace: str = Field(pattern=NAMESPACE_PATTERN, max_length=255)
+    requester_username: str = Field(pattern=USERNAME_PATTERN)
+    window: Window
+    resources: Scope = Scope()
+    event_types: tuple[str, ...] = ()
+    personal_data: bool = False
+    log_sources: tuple[LogSource, ...] = (LogSource.APPLICATION,)
+    paid_plan_confirmed: bool = False
+    description: str = Field(default="", max_length=3000)
+    ticket_reference: str | None = Field(default=None, max_length=200)
+
+    @field_validator("requester_username", mode="before")
+    @classmethod
+    def _strip_at(cls, value: object) -> object:
+        return value.strip().removeprefix("@") if isinstance(value, str) else value
+
+    @field_validator("event_types")
+    @classmethod
+    def _event_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # Order kept, duplicates dropped: a CSM pasting a list twice is not a wider scope.
+        return tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
+
+
+def _check(value: str, pattern: str, allowed: str) -> str:
+    if not re.fullmatch(pattern, value):
+        raise ValueError(f"{value!r} is not {allowed}")
+    return value
