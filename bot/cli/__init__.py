@@ -1,0 +1,1 @@
+"""The `logdive` command line (typer + rich)."""

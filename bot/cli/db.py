@@ -1,0 +1,22 @@
+"""`logdive db upgrade`: apply the migrations to DATABASE_URL."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from bot.db.engine import upgrade
+from bot.settings import get_settings
+
+
+def register(app: typer.Typer) -> None:
+    db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+
+    @db_app.command("upgrade")
+    def upgrade_command() -> None:
+        """Apply every pending migration (SQLite and PostgreSQL alike)."""
+        settings = get_settings()
+        upgrade(settings.database_url)
+        Console(stderr=True).print("[green]database is up to date[/green]")
+
+    app.add_typer(db_app, name="db")
