@@ -136,9 +136,9 @@ def add_business_hours(start: datetime, hours: float, calendar: BusinessCalendar
     start = aware_utc("start", start)
     if not math.isfinite(hours) or hours < 0:
         raise ValueError(f"hours must be a finite number of hours, 0 or more, not {hours!r}")
-    remaining = timedelta(hours=hours)
-    if not remaining:
+    if hours == 0:
         return start
+    remaining = timedelta(hours=hours)
     for opens, closes in _spans_from(start, calendar):
         begin = max(opens, start)
         if remaining <= closes - begin:
