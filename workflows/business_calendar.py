@@ -131,14 +131,14 @@ def add_business_hours(start: datetime, hours: float, calendar: BusinessCalendar
 
     A start outside working time counts from the next opening. A result that uses up a day's
     span exactly is that day's closing time (a deadline of Friday 17:00, not Monday 09:00).
-    Adding zero hours returns `start` unchanged.
+    Adding zero hours (or less than the microsecond a datetime resolves) returns `start`.
     """
     start = aware_utc("start", start)
     if not math.isfinite(hours) or hours < 0:
         raise ValueError(f"hours must be a finite number of hours, 0 or more, not {hours!r}")
-    if hours == 0:
-        return start
     remaining = timedelta(hours=hours)
+    if not remaining:  # under half a microsecond: nothing to add, and nothing to roll forward for
+        return start
     for opens, closes in _spans_from(start, calendar):
         begin = max(opens, start)
         if remaining <= closes - begin:
