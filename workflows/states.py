@@ -1,0 +1,121 @@
+"""The case state machine: which state may follow which, and who may move a case along.
+
+Buttons ask `allowed_targets`; handlers call `transition`, which refuses with a reason a person can read.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from workflows.assessment import Route
+
+__all__ = [
+    "OPEN_STATES",
+    "PAUSED_STATES",
+    "TERMINAL_STATES",
+    "TRANSITIONS",
+    "CaseState",
+    "Role",
+    "TransitionRefused",
+    "allowed_targets",
+    "can_claim",
+    "needs",
+    "transition",
+]
+
+
+class CaseState(StrEnum):
+    REQUESTED = "requested"
+    AWAITING_EXCEPTION = "awaiting_exception"
+    EXCEPTION_APPROVED = "exception_approved"
+    TRIAGED = "triaged"
+    INVESTIGATING = "investigating"
+    AWAITING_CUSTOMER = "awaiting_customer"
+    ARTEFACTS_IN_REVIEW = "artefacts_in_review"
+    ARTEFACTS_APPROVED = "artefacts_approved"
+    SHARED = "shared"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+class Role(StrEnum):
+    CSM = "csm"
+    SUPPORT = "support"
+    SIRT = "sirt"
+    LEGAL = "legal"
+    SYSTEM = "system"  # Logdive itself, e.g. triaging an eligible request on its own
+
+
+class TransitionRefused(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+S, R = CaseState, Role
+
+TERMINAL_STATES: frozenset[CaseState] = frozenset({S.CLOSED, S.CANCELLED, S.REJECTED})
+OPEN_STATES: frozenset[CaseState] = frozenset(CaseState) - TERMINAL_STATES
+# The customer-update cadence clock stops while the case waits on Legal or on the customer.
+PAUSED_STATES: frozenset[CaseState] = frozenset({S.AWAITING_EXCEPTION, S.AWAITING_CUSTOMER})
+
+_INVESTIGATORS = frozenset({R.SUPPORT, R.SIRT})
+_REVIEWERS = frozenset({R.SIRT, R.LEGAL})  # the review issue asks both; either key moves it here
+
+TRANSITIONS: dict[tuple[CaseState, CaseState], frozenset[Role]] = {
+    (S.REQUESTED, S.AWAITING_EXCEPTION): frozenset({R.CSM}),
+    # Claimed by the routed team (see can_claim), or by Logdive when the request is plainly eligible.
+    (S.REQUESTED, S.TRIAGED): _INVESTIGATORS | {R.SYSTEM},
+    (S.REQUESTED, S.REJECTED): _INVESTIGATORS | {R.LEGAL},
+    (S.AWAITING_EXCEPTION, S.EXCEPTION_APPROVED): frozenset({R.LEGAL}),
+    (S.AWAITING_EXCEPTION, S.REJECTED): frozenset({R.LEGAL}),
+    (S.EXCEPTION_APPROVED, S.TRIAGED): _INVESTIGATORS | {R.SYSTEM},
+    (S.TRIAGED, S.INVESTIGATING): _INVESTIGATORS,
+    (S.INVESTIGATING, S.AWAITING_CUSTOMER): _INVESTIGATORS,
+    (S.AWAITING_CUSTOMER, S.INVESTIGATING): _INVESTIGATORS | {R.CSM},
+    (S.INVESTIGATING, S.ARTEFACTS_IN_REVIEW): _INVESTIGATORS,
+    (S.ARTEFACTS_IN_REVIEW, S.ARTEFACTS_APPROVED): _REVIEWERS,
+    (S.ARTEFACTS_IN_REVIEW, S.INVESTIGATING): _REVIEWERS,  # rework
+    (S.ARTEFACTS_APPROVED, S.SHARED): _INVESTIGATORS | {R.CSM},
+    (S.SHARED, S.CLOSED): _INVESTIGATORS | {R.CSM, R.SYSTEM},
+    **{(state, S.CANCELLED): frozenset({R.CSM, R.SUPPORT, R.SIRT}) for state in OPEN_STATES},
+}
+
+
+def needs(current: CaseState, target: CaseState) -> frozenset[Role]:
+    """The roles that may move a case from `current` to `target`; empty when no such step exists."""
+    return TRANSITIONS.get((current, target), frozenset())
+
+
+def allowed_targets(current: CaseState, roles: frozenset[Role]) -> tuple[CaseState, ...]:
+    """The states these roles may move the case to next, in the order the states are declared."""
+    return tuple(target for target in CaseState if needs(current, target) & roles)
+
+
+def transition(current: CaseState, target: CaseState, roles: frozenset[Role]) -> CaseState:
+    """`target` if these roles may take the case there from `current`; else TransitionRefused says why."""
+    allowed = needs(current, target)
+    if not allowed:
+        raise TransitionRefused(_no_such_step(current, target))
+    if not allowed & roles:
+        held = ", ".join(sorted(roles)) if roles else "none"
+        raise TransitionRefused(
+            f"Moving a case from {current} to {target} needs one of the roles {', '.join(sorted(allowed))}; "
+            f"your roles: {held}."
+        )
+    return target
+
+
+def can_claim(route: Route, roles: frozenset[Role]) -> bool:
+    """Support claims Support-routed cases; SIRT claims Security-routed ones."""
+    return (Role.SUPPORT if route is Route.SUPPORT else Role.SIRT) in roles
+
+
+def _no_such_step(current: CaseState, target: CaseState) -> str:
+    if current == target:
+        return f"The case is already {current}."
+    if current in TERMINAL_STATES:
+        return f"The case is {current}; nothing follows from {current}."
+    onward = [t for t in CaseState if needs(current, t)]
+    return f"A case cannot go from {current} to {target}; from {current} it can go to {', '.join(onward)}."
