@@ -98,11 +98,10 @@ class CadenceClock(_Value):
         An update recorded out of order (older than the anchor) never moves the clock back.
         A paused clock stays paused, counting from now.
         """
-        if self.stopped_at is not None:
+        now = aware_utc("now", now)
+        if self.stopped_at is not None or now < self.anchor:
             return self
-        anchor = max(aware_utc("now", now), self.anchor)
-        paused_at = anchor if self.paused_at is not None else None
-        return CadenceClock(anchor=anchor, paused_at=paused_at)
+        return CadenceClock(anchor=now, paused_at=now if self.paused_at is not None else None)
 
     def stop(self, now: datetime) -> CadenceClock:
         """The case closed: nothing is due any more."""
@@ -187,7 +186,7 @@ class DueWork(_Value):
 
 
 def scheduled_work(
-    case: CaseSnapshot, calendar: BusinessCalendar, policy: Policy, now: datetime
+    case: CaseSnapshot, now: datetime, calendar: BusinessCalendar, policy: Policy
 ) -> list[DueWork]:
     """Every piece of timed work the case owes as things stand, due or not yet, earliest first."""
     if case.closed:
@@ -222,7 +221,7 @@ def plan_timed_work(
     now = aware_utc("now", now)
     return [
         item
-        for item in scheduled_work(case, calendar, policy, now)
+        for item in scheduled_work(case, now, calendar, policy)
         if item.slot.due_at <= now and item.slot not in done
     ]
 
@@ -236,7 +235,7 @@ def next_due_at(
 ) -> datetime | None:
     """When the scheduler should next look at `case`: its earliest slot not yet done."""
     pending = [
-        item.slot.due_at for item in scheduled_work(case, calendar, policy, now) if item.slot not in done
+        item.slot.due_at for item in scheduled_work(case, now, calendar, policy) if item.slot not in done
     ]
     return min(pending, default=None)
 
