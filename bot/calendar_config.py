@@ -8,6 +8,7 @@ from pathlib import Path
 
 import structlog
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from bot.resources import config_path
 from workflows.business_calendar import BusinessCalendar
@@ -51,10 +52,7 @@ def _read(path: Path) -> dict[str, BusinessCalendar]:
     try:
         return dict(_CalendarFile.model_validate(data).teams)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'file'}: {error['msg']}"
-            for error in exc.errors(include_url=False)
-        )
+        problems = "; ".join(_describe(error) for error in exc.errors(include_url=False))
         raise CalendarConfigError(f"{path}: {problems}") from None
 
 
@@ -75,3 +73,9 @@ def calendar_for(
     except ValidationError:
         log.warning("calendar.unknown_timezone", timezone=timezone, team=team, fallback=calendar.timezone)
         return calendar
+
+
+def _describe(error: ErrorDetails) -> str:
+    """`teams.emea.timezone: 'Europe/Londn' is not an IANA time zone …`"""
+    where = ".".join(str(part) for part in error["loc"]) or "file"
+    return f"{where}: {error['msg'].removeprefix('Value error, ')}"
