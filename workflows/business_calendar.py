@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -179,6 +179,7 @@ def _spans_from(
         day += timedelta(days=1)
 
 
+@lru_cache(maxsize=16384)  # deterministic per (day, calendar): a scheduler sweep asks again and again
 def _working_span(day: date, calendar: BusinessCalendar) -> tuple[datetime, datetime] | None:
     """The UTC instants a working day opens and closes, or None when closed all day.
 
