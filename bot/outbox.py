@@ -16,13 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
 from bot.db.engine import session_scope
 from bot.db.models import OutboxItem
+from bot.db.upsert import insert_if_absent
 from bot.logs import get_logger
 
 log = get_logger(__name__)
@@ -82,22 +81,8 @@ def enqueue(
         "next_attempt_at": now,
         "created_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement = (
-            pg_insert(OutboxItem).values(values).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        )
-    elif dialect == "sqlite":
-        statement = (
-            sqlite_insert(OutboxItem)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        )
-    else:  # pragma: no cover -- Logdive supports SQLite and PostgreSQL only
-        statement = insert(OutboxItem).values(values)
-    session.execute(statement)
-    item = session.exec(select(OutboxItem).where(OutboxItem.idempotency_key == key)).one()
-    return item
+    insert_if_absent(session, OutboxItem, values, conflict_on=["idempotency_key"])
+    return session.exec(select(OutboxItem).where(OutboxItem.idempotency_key == key)).one()
 
 
 def claim_due(

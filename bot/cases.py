@@ -1,0 +1,610 @@
+"""The case service: the one place where cases change, used by Slack, GitLab webhooks, the scheduler, the CLI.
+
+Every change happens in the caller's session as ONE unit of work: the case row, its event-log rows
+and the outbox items it owes are flushed together and committed together by the caller
+(`bot.db.engine.session_scope`). The state machine (workflows.states) decides what may happen.
+
+A refusal (not allowed, unauthorised, stale) must be recorded even though nothing changes: the
+service rolls back whatever the unit of work had done, commits the refusal event on its own, and
+raises a `CaseError` the caller shows to the person. The caller's `session_scope` then rolls back
+nothing more: the refusal survives, the refused change never happened.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from datetime import datetime
+from typing import Any, NoReturn
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from bot import outbox
+from bot.db.models import Case, CaseEvent, IdempotencyKey, OutboxItem
+from bot.db.upsert import insert_if_absent
+from workflows.assessment import Assessment, Decision, Route
+from workflows.request import LogDiveRequest
+from workflows.states import OPEN_STATES, CaseState, Role, TransitionRefused, can_claim, needs, transition
+
+LABEL_PREFIX = "LD-"
+SYSTEM = "system"
+
+# Where each decision leaves a new case. Refused requests are kept (state `rejected`) so history is.
+_INTAKE_STATE = {
+    Decision.ELIGIBLE: CaseState.REQUESTED,
+    Decision.EXCEPTION_REQUIRED: CaseState.REQUESTED,
+    Decision.RESCOPE: CaseState.REJECTED,
+    Decision.INELIGIBLE: CaseState.REJECTED,
+}
+
+# Outbox kinds the case service owes; their handlers live with the GitLab and Slack adapters.
+GITLAB_CREATE_ISSUE = "gitlab.create_issue"
+GITLAB_NOTE = "gitlab.note"
+SLACK_THREAD_POST = "slack.thread_post"
+
+
+class CaseError(Exception):
+    """A case change that did not happen. The message is for a person: it says what and why."""
+
+
+class CaseNotFound(CaseError):
+    pass
+
+
+class StaleAction(CaseError):
+    """The person acted on an old view of the case (a stale Slack button): nothing changed."""
+
+
+class ActionRefused(CaseError):
+    """Not allowed in this state, or not by this person. Recorded as an `unauthorised`/`refused` event."""
+
+    def __init__(self, message: str, *, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def case_label(case_id: int) -> str:
+    """The id people read and type: LD-42."""
+    return f"{LABEL_PREFIX}{case_id}"
+
+
+def parse_case_label(text: str) -> int:
+    """'LD-42', 'ld-42' or '42' → 42. Raises ValueError naming what is allowed."""
+    match = re.fullmatch(rf"(?:{LABEL_PREFIX})?(\d{{1,12}})", text.strip(), flags=re.IGNORECASE)
+    if not match:
+        raise ValueError(f"{text!r} is not a case id; use the form {case_label(42)} or 42")
+    return int(match.group(1))
+
+
+def get_case(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise CaseNotFound(f"no case {case_label(case_id)}")
+    return case
+
+
+def list_cases(
+    session: Session, *, open_only: bool = True, created_by: str | None = None, limit: int | None = None
+) -> list[Case]:
+    """Newest first."""
+    query = select(Case)
+    if open_only:
+        query = query.where(col(Case.state).in_([s.value for s in OPEN_STATES]))
+    if created_by is not None:
+        query = query.where(Case.created_by == created_by)
+    query = query.order_by(col(Case.id).desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query).all())
+
+
+def case_events(session: Session, case_id: int) -> list[CaseEvent]:
+    """The event log of a case, oldest first."""
+    query = select(CaseEvent).where(CaseEvent.case_id == case_id)
+    return list(session.exec(query.order_by(col(CaseEvent.at), col(CaseEvent.id))).all())
+
+
+# ---------------------------------------------------------------------------------------------- intake
+
+
+def record_intake(
+    session: Session,
+    *,
+    request: LogDiveRequest,
+    assessment: Assessment,
+    actor: str,
+    now: datetime,
+    idempotency_key: str,
+    channel: str | None = None,
+) -> tuple[Case, bool]:
+    """Record a request and its eligibility decision as a case. Returns (case, created).
+
+    Idempotent on `idempotency_key` (a Slack retry, a double-submitted view): a second delivery
+    returns the case the first one made, created=False, and owes nothing more. Every decision is
+    kept: eligible and exception-required requests become `requested` cases; rescope and ineligible
+    ones become `rejected` cases with their reasons, and nothing is created on GitLab.
+    """
+    if not insert_if_absent(
+        session, IdempotencyKey, {"key": idempotency_key, "created_at": now}, conflict_on=["key"]
+    ):
+        existing = session.get(IdempotencyKey, idempotency_key, populate_existing=True)
+        if existing is None or existing.case_id is None:
+            raise CaseError(f"delivery {idempotency_key!r} was used for something other than a new case")
+        return get_case(session, existing.case_id), False
+
+    state = _INTAKE_STATE[assessment.decision]
+    case = Case(
+        state=state.value,
+        decision=assessment.decision.value,
+        route=assessment.route.value if assessment.route else None,
+        customer_namespace=request.customer_namespace,
+        requester_username=request.requester_username,
+        ticket_reference=request.ticket_reference,
+        description=request.description,
+        request=request.model_dump(mode="json"),
+        assessment=assessment.model_dump(mode="json"),
+        created_by=actor,
+        slack_channel=channel,
+        created_at=now,
+        updated_at=now,
+        closed_at=now if state is CaseState.REJECTED else None,
+    )
+    session.add(case)
+    session.flush()
+    assert case.id is not None
+    session.execute(
+        update(IdempotencyKey).where(IdempotencyKey.key == idempotency_key).values(case_id=case.id)
+    )
+    _event(session, case, actor=actor, now=now, kind="created", to_state=state.value)
+    _event(
+        session,
+        case,
+        actor=SYSTEM,
+        now=now,
+        kind="eligibility",
+        data={
+            "decision": assessment.decision.value,
+            "route": assessment.route.value if assessment.route else None,
+            "rules": [rule.model_dump(mode="json") for rule in assessment.rules],
+            "notes": list(assessment.notes),
+        },
+    )
+    if assessment.decision is Decision.ELIGIBLE:
+        _owe(session, case, GITLAB_CREATE_ISSUE, now=now, key=f"case:{case.id}:{GITLAB_CREATE_ISSUE}")
+    if channel and state is not CaseState.REJECTED:
+        _owe(
+            session,
+            case,
+            SLACK_THREAD_POST,
+            now=now,
+            key=f"case:{case.id}:slack.case_opened",
+            payload={"message": "case_opened", "channel": channel},
+        )
+    return case, True
+
+
+# ---------------------------------------------------------------------------------------------- changes
+
+
+def apply_transition(
+    session: Session,
+    case_id: int,
+    target: CaseState | str,
+    *,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+    expected_version: int | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> Case:
+    """Move a case to `target` if the state machine allows it for these roles; record who did it."""
+    case = _lock(session, case_id)
+    _check_version(session, case, expected_version, actor=actor, roles=roles, now=now, action=str(target))
+    return _transition(session, case, CaseState(target), actor=actor, roles=roles, now=now, data=data)
+
+
+def claim(
+    session: Session,
+    case_id: int,
+    *,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+    expected_version: int | None = None,
+) -> Case:
+    """Take ownership and triage: Support claims support-route cases, SIRT security-route ones."""
+    case = _lock(session, case_id)
+    _check_version(session, case, expected_version, actor=actor, roles=roles, now=now, action="claim")
+    label = case_label(case.id or 0)
+    problem = None
+    if case.route is None:
+        problem = ("refused", f"{label} has no route ({case.decision}): there is nothing to claim")
+    elif case.state == CaseState.REQUESTED and case.decision != Decision.ELIGIBLE.value:
+        problem = ("refused", f"{label} needs an approved exception before anyone claims it")
+    elif not can_claim(Route(case.route), frozenset(roles)):
+        team = "support" if case.route == Route.SUPPORT.value else "sirt"
+        problem = ("unauthorised", f"{label} is on the {case.route} route: claiming it needs the {team} role")
+    if problem:
+        _refuse(
+            session,
+            case,
+            kind=problem[0],
+            actor=actor,
+            roles=roles,
+            now=now,
+            message=problem[1],
+            data={"action": "claim"},
+        )
+    acting = Role.SUPPORT if case.route == Route.SUPPORT.value else Role.SIRT
+    case.owner = actor
+    return _transition(
+        session,
+        case,
+        CaseState.TRIAGED,
+        actor=actor,
+        roles=roles,
+        now=now,
+        data={"owner": actor},
+        acting_role=acting,
+        kind="claimed",
+    )
+
+
+def log_customer_update(
+    session: Session,
+    case_id: int,
+    *,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+    summary: str,
+    next_update_due: datetime | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """Record that the customer was updated; the caller computes the next due time (workflows.cadence)."""
+    case = _lock(session, case_id)
+    _check_version(session, case, expected_version, actor=actor, roles=roles, now=now, action="update")
+    if not set(roles) & {Role.SUPPORT, Role.SIRT, Role.CSM}:
+        _refuse(
+            session,
+            case,
+            kind="unauthorised",
+            actor=actor,
+            roles=roles,
+            now=now,
+            message="logging a customer update needs the csm, support or sirt role",
+            data={"action": "customer_update"},
+        )
+    if CaseState(case.state) not in OPEN_STATES:
+        _refuse(
+            session,
+            case,
+            kind="refused",
+            actor=actor,
+            roles=roles,
+            now=now,
+            message=f"{case_label(case.id or 0)} is {case.state}: customer updates are for open cases",
+            data={"action": "customer_update"},
+        )
+    case.last_customer_update_at = now
+    case.first_customer_update_at = case.first_customer_update_at or now
+    if next_update_due is not None:
+        case.next_update_due = next_update_due
+    _touch(case, now)
+    event = _event(
+        session, case, actor=actor, roles=roles, now=now, kind="customer_update", data={"summary": summary}
+    )
+    _announce(session, case, event, now=now)
+    return case
+
+
+def request_exception(
+    session: Session,
+    case_id: int,
+    *,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+    reason: str,
+    expected_version: int | None = None,
+) -> Case:
+    """A CSM asks Legal to lift the exception-overridable rules this case failed."""
+    case = _lock(session, case_id)
+    _check_version(session, case, expected_version, actor=actor, roles=roles, now=now, action="exception")
+    label = case_label(case.id or 0)
+    if case.decision != Decision.EXCEPTION_REQUIRED.value and Role.CSM in roles:
+        _refuse(
+            session,
+            case,
+            kind="refused",
+            actor=actor,
+            roles=roles,
+            now=now,
+            message=f"{label} is {case.decision}: only exception_required cases go to Legal",
+            data={"action": "request_exception"},
+        )
+    if not reason.strip():
+        raise CaseError("reason: say why the customer should have an exception (it must not be empty)")
+    rules = [r["id"] for r in case.assessment.get("rules", []) if r.get("outcome") == "exception_required"]
+    return _transition(
+        session,
+        case,
+        CaseState.AWAITING_EXCEPTION,
+        actor=actor,
+        roles=roles,
+        now=now,
+        data={"reason": reason.strip(), "rules": rules},
+        acting_role=Role.CSM,
+        kind="exception_requested",
+        gitlab=False,
+    )
+
+
+def decide_exception(
+    session: Session,
+    case_id: int,
+    *,
+    approver: str,
+    roles: Collection[Role],
+    approve: bool,
+    reason: str | None,
+    now: datetime,
+    expected_version: int | None = None,
+) -> Case:
+    """Legal approves or denies a pending exception; never the requester's own; a denial says why.
+
+    Approved: the case owes its SIRT issue and waits to be claimed. Denied: it is rejected.
+    """
+    case = _lock(session, case_id)
+    _check_version(session, case, expected_version, actor=approver, roles=roles, now=now, action="decide")
+    if not approve and not (reason or "").strip():
+        raise CaseError("reason: a denial must say why (it must not be empty)")
+    requested = _latest_event(session, case, "exception_requested")
+    if Role.LEGAL in roles and requested is not None and requested.actor == approver:
+        _refuse(
+            session,
+            case,
+            kind="unauthorised",
+            actor=approver,
+            roles=roles,
+            now=now,
+            message="the person who requested an exception cannot decide it",
+            data={"action": "decide_exception", "approve": approve},
+        )
+    case = _transition(
+        session,
+        case,
+        CaseState.EXCEPTION_APPROVED if approve else CaseState.REJECTED,
+        actor=approver,
+        roles=roles,
+        now=now,
+        data={
+            "reason": (reason or "").strip() or None,
+            "requested_by": requested.actor if requested else None,
+        },
+        acting_role=Role.LEGAL,
+        kind="exception_approved" if approve else "exception_denied",
+        gitlab=False,
+    )
+    if approve:
+        _owe(session, case, GITLAB_CREATE_ISSUE, now=now, key=f"case:{case.id}:{GITLAB_CREATE_ISSUE}")
+    return case
+
+
+# ---------------------------------------------------------------------------------------------- internals
+
+
+def _lock(session: Session, case_id: int) -> Case:
+    """Read the case for a change, locked so concurrent changes to it queue up instead of racing.
+
+    PostgreSQL: SELECT … FOR UPDATE. SQLite ignores FOR UPDATE, so a no-op UPDATE first takes its
+    write lock before the read.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Case).where(Case.id == case_id).values(version=Case.version))
+        case = session.exec(
+            select(Case).where(Case.id == case_id).execution_options(populate_existing=True)
+        ).first()
+    else:
+        case = session.exec(
+            select(Case).where(Case.id == case_id).with_for_update().execution_options(populate_existing=True)
+        ).first()
+    if case is None:
+        raise CaseNotFound(f"no case {case_label(case_id)}")
+    return case
+
+
+def _check_version(
+    session: Session,
+    case: Case,
+    expected: int | None,
+    *,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+    action: str,
+) -> None:
+    if expected is None or expected == case.version:
+        return
+    message = (
+        f"{case_label(case.id or 0)} changed since you looked at it (version {expected}, now {case.version}):"
+        " refresh and try again"
+    )
+    _refuse(
+        session,
+        case,
+        kind="stale",
+        actor=actor,
+        roles=roles,
+        now=now,
+        message=message,
+        data={"action": action, "expected_version": expected, "version": case.version},
+        error=StaleAction,
+    )
+
+
+def _transition(
+    session: Session,
+    case: Case,
+    target: CaseState,
+    *,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+    data: Mapping[str, Any] | None = None,
+    acting_role: Role | None = None,
+    kind: str = "transition",
+    gitlab: bool = True,
+) -> Case:
+    current = CaseState(case.state)
+    try:
+        reached = transition(current, target, frozenset(roles))
+    except TransitionRefused as refusal:
+        _refuse(
+            session,
+            case,
+            # The step exists but not for these roles: unauthorised; no such step at all: refused.
+            kind="unauthorised" if needs(current, target) else "refused",
+            actor=actor,
+            roles=roles,
+            now=now,
+            message=f"{case_label(case.id or 0)}: {refusal}",
+            data={"action": "transition", "from": current.value, "to": target.value, **(data or {})},
+        )
+    case.state = reached.value
+    if reached is CaseState.TRIAGED:
+        case.triaged_at = case.triaged_at or now
+    if reached not in OPEN_STATES:
+        case.closed_at = now
+    _touch(case, now)
+    event = _event(
+        session,
+        case,
+        actor=actor,
+        roles=roles,
+        now=now,
+        kind=kind,
+        from_state=current.value,
+        to_state=reached.value,
+        data=dict(data or {}),
+        acting_role=acting_role,
+    )
+    _announce(session, case, event, now=now, gitlab=gitlab)
+    return case
+
+
+def _refuse(
+    session: Session,
+    case: Case,
+    *,
+    kind: str,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+    message: str,
+    data: Mapping[str, Any],
+    error: type[CaseError] = ActionRefused,
+) -> NoReturn:
+    """Undo this unit of work, commit the refusal on its own, raise: nothing changed, and it shows."""
+    case_id, state = case.id, case.state
+    session.rollback()
+    session.add(
+        CaseEvent(
+            case_id=case_id,
+            at=now,
+            actor=actor,
+            actor_role=_roles_text(roles),
+            kind=kind,
+            from_state=state,
+            data={**data, "message": message},
+        )
+    )
+    session.commit()
+    if error is ActionRefused:
+        raise ActionRefused(message, kind=kind)
+    raise error(message)
+
+
+def _touch(case: Case, now: datetime) -> None:
+    case.version += 1
+    case.updated_at = now
+
+
+def _roles_text(roles: Collection[Role]) -> str | None:
+    return ",".join(sorted(str(Role(r).value) for r in roles)) or None
+
+
+def _event(
+    session: Session,
+    case: Case,
+    *,
+    actor: str,
+    now: datetime,
+    kind: str,
+    roles: Collection[Role] = (),
+    from_state: str | None = None,
+    to_state: str | None = None,
+    data: Mapping[str, Any] | None = None,
+    acting_role: Role | None = None,
+) -> CaseEvent:
+    event = CaseEvent(
+        case_id=case.id,
+        at=now,
+        actor=actor,
+        actor_role=acting_role.value if acting_role else _roles_text(roles),
+        kind=kind,
+        from_state=from_state,
+        to_state=to_state,
+        data=dict(data or {}),
+    )
+    session.add(case)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _owe(
+    session: Session,
+    case: Case,
+    kind: str,
+    *,
+    now: datetime,
+    key: str,
+    payload: Mapping[str, Any] | None = None,
+) -> OutboxItem:
+    return outbox.enqueue(
+        session, case_id=case.id, kind=kind, payload={"case_id": case.id, **(payload or {})}, key=key, now=now
+    )
+
+
+def _announce(session: Session, case: Case, event: CaseEvent, *, now: datetime, gitlab: bool = True) -> None:
+    """Owe the thread message and the SIRT-issue note that tell people about `event`."""
+    payload = {"event_id": event.id, "event": event.kind}
+    if case.slack_channel:
+        _owe(
+            session,
+            case,
+            SLACK_THREAD_POST,
+            now=now,
+            key=f"event:{event.id}:{SLACK_THREAD_POST}",
+            payload=payload,
+        )
+    if gitlab and _has_sirt_issue(session, case):
+        _owe(session, case, GITLAB_NOTE, now=now, key=f"event:{event.id}:{GITLAB_NOTE}", payload=payload)
+
+
+def _has_sirt_issue(session: Session, case: Case) -> bool:
+    """Created, or owed: a note queued behind a pending create is delivered once the issue exists."""
+    if case.sirt_issue_iid is not None:
+        return True
+    key = f"case:{case.id}:{GITLAB_CREATE_ISSUE}"
+    return session.exec(select(OutboxItem.id).where(OutboxItem.idempotency_key == key)).first() is not None
+
+
+def _latest_event(session: Session, case: Case, kind: str) -> CaseEvent | None:
+    query = select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == kind)
+    return session.exec(query.order_by(col(CaseEvent.id).desc())).first()
