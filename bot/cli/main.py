@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import db
+from bot.cli import cases, db
 
 app = typer.Typer(
     name="logdive",
@@ -14,6 +14,7 @@ app = typer.Typer(
 )
 
 db.register(app)
+cases.register(app)
 
 
 def run() -> None:

@@ -1,0 +1,216 @@
+"""`logdive cases list|show`: what SIRT and Support see of the cases from a terminal.
+
+Read-only. These commands never migrate the database themselves (a terminal look must not change a
+schema several `serve` replicas share): on a database that is missing or behind, they say to run
+`logdive db upgrade` and exit 2.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import outbox
+from bot.cases import CaseNotFound, case_events, case_label, get_case, list_cases, parse_case_label
+from bot.cli.output import Problem, fail, plain, print_json, stdout
+from bot.db.engine import alembic_config, get_engine, normalise_url, session_scope
+from bot.db.models import Case, CaseEvent
+from bot.settings import get_settings
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+
+
+def register(app: typer.Typer) -> None:
+    cases_app = typer.Typer(help="Look at cases from a terminal.", no_args_is_help=True)
+
+    @cases_app.command("list")
+    def list_command(
+        json_output: JsonFlag = False,
+        all_cases: Annotated[bool, typer.Option("--all", help="Include closed and rejected cases.")] = False,
+    ) -> None:
+        """Open cases, newest first (--all: every case)."""
+        url = _ready_database(json_output)
+        with session_scope(url) as session:
+            found = list_cases(session, open_only=not all_cases)
+            rows = [_summary(case) for case in found]
+        if json_output:
+            print_json({"cases": rows})
+            return
+        if not rows:
+            stdout().print("no open cases" if not all_cases else "no cases")
+            return
+        table = Table(
+            "case", "state", "route", "decision", "namespace", "owner", "created", "next update due"
+        )
+        for row in rows:
+            table.add_row(
+                row["id"],
+                row["state"],
+                row["route"] or "—",
+                row["decision"],
+                plain(row["customer_namespace"]),
+                plain(row["owner"] or "—"),
+                row["created_at"][:16].replace("T", " "),
+                (row["next_update_due"] or "—")[:16].replace("T", " "),
+            )
+        stdout().print(table)
+
+    @cases_app.command("show")
+    def show_command(
+        case_id: Annotated[str, typer.Argument(metavar="ID", help="A case id: LD-42 or 42.")],
+        json_output: JsonFlag = False,
+    ) -> None:
+        """One case: its state, scope, owner, cadence, SIRT issue and event log."""
+        try:
+            number = parse_case_label(case_id)
+        except ValueError as exc:
+            fail([Problem("ID", str(exc))], json_output=json_output)
+        url = _ready_database(json_output)
+        with session_scope(url) as session:
+            try:
+                case = get_case(session, number)
+            except CaseNotFound:
+                fail(
+                    [Problem("ID", f"no case {case_label(number)} in this database")], json_output=json_output
+                )
+            events = case_events(session, number)
+            owed = outbox.pending_for(session, number)
+            detail = {
+                **_summary(case),
+                "requester_username": case.requester_username,
+                "window": case.request.get("window"),
+                "resources": case.request.get("resources"),
+                "event_types": case.request.get("event_types"),
+                "ticket_reference": case.ticket_reference,
+                "description": case.description,
+                "created_by": case.created_by,
+                "triaged_at": _iso(case.triaged_at),
+                "closed_at": _iso(case.closed_at),
+                "last_customer_update_at": _iso(case.last_customer_update_at),
+                "sirt_issue_url": case.sirt_issue_url,
+                "slack_channel": case.slack_channel,
+                "version": case.version,
+                "rules": case.assessment.get("rules", []),
+                "notes": case.assessment.get("notes", []),
+                "events": [_event(e) for e in events],
+                "owed": [
+                    {"id": i.id, "kind": i.kind, "status": i.status, "attempts": i.attempts} for i in owed
+                ],
+            }
+        if json_output:
+            print_json(detail)
+            return
+        _print_case(detail)
+
+    app.add_typer(cases_app, name="cases")
+
+
+def _ready_database(json_output: bool) -> str:
+    """The configured database, at the current schema; otherwise a clear exit 2."""
+    url = get_settings().database_url
+    shown = make_url(normalise_url(url)).render_as_string(hide_password=True)
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    try:
+        with get_engine(url).connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0] if str(exc) else type(exc).__name__
+        fail(
+            [Problem("DATABASE_URL", f"cannot open the database at {shown}: {reason}")],
+            json_output=json_output,
+        )
+    if current != heads:
+        state = "has no Logdive tables" if not current else "is behind the code"
+        fail(
+            [Problem("DATABASE_URL", f"the database at {shown} {state}: run `logdive db upgrade` first")],
+            json_output=json_output,
+        )
+    return url
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _summary(case: Case) -> dict[str, Any]:
+    return {
+        "id": case_label(case.id or 0),
+        "number": case.id,
+        "state": case.state,
+        "route": case.route,
+        "decision": case.decision,
+        "customer_namespace": case.customer_namespace,
+        "owner": case.owner,
+        "created_at": _iso(case.created_at),
+        "next_update_due": _iso(case.next_update_due),
+        "sirt_issue_url": case.sirt_issue_url,
+    }
+
+
+def _event(event: CaseEvent) -> dict[str, Any]:
+    return {
+        "at": _iso(event.at),
+        "kind": event.kind,
+        "actor": event.actor,
+        "role": event.actor_role,
+        "from": event.from_state,
+        "to": event.to_state,
+        "data": event.data,
+    }
+
+
+def _print_case(detail: dict[str, Any]) -> None:
+    console = stdout()
+    console.print(Text(f"{detail['id']}  ", style="bold") + plain(detail["customer_namespace"]))
+    window = detail.get("window") or {}
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    for label, value in (
+        ("state", detail["state"]),
+        ("decision", detail["decision"]),
+        ("route", detail["route"] or "—"),
+        ("customer namespace", detail["customer_namespace"]),
+        ("requester", detail["requester_username"]),
+        ("owner", detail["owner"] or "—"),
+        ("window", f"{window.get('start', '?')} → {window.get('end', '?')}"),
+        ("next update due", detail["next_update_due"] or "—"),
+        ("SIRT issue", detail["sirt_issue_url"] or "—"),
+        ("ticket", detail["ticket_reference"] or "—"),
+    ):
+        facts.add_row(label, plain(value))
+    console.print(facts)
+    if detail["description"]:
+        console.print(Text("description: ", style="bold") + plain(detail["description"]))
+    log = Table("at", "event", "actor", "role", "change", "details", title="event log", title_justify="left")
+    for event in detail["events"]:
+        change = f"{event['from'] or ''} → {event['to']}" if event["to"] else ""
+        log.add_row(
+            event["at"][:19].replace("T", " "),
+            event["kind"],
+            plain(event["actor"]),
+            plain(event["role"] or ""),
+            change,
+            plain(_describe(event)),
+        )
+    console.print(log)
+    if detail["owed"]:
+        owed = ", ".join(f"{o['kind']} ({o['status']}, {o['attempts']} attempts)" for o in detail["owed"])
+        console.print(Text("still owed: ", style="bold") + plain(owed))
+
+
+def _describe(event: dict[str, Any]) -> str:
+    data = event["data"] or {}
+    if event["kind"] == "eligibility":
+        return f"{data.get('decision')} (route {data.get('route') or '—'})"
+    for key in ("message", "summary", "reason"):
+        if data.get(key):
+            return str(data[key])
+    return ""
