@@ -25,6 +25,14 @@ class Window(BaseModel):
     start: AwareDatetime
     end: AwareDatetime
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _no_epoch_numbers(cls, value: object) -> object:
+        # pydantic reads a bare number as a Unix timestamp; a request file meant a date and time.
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError("must be a date and time with a time zone, not a number")
+        return value
+
 
 class Scope(BaseModel):
     """The projects, groups and users a log-dive covers (full paths; usernames without '@')."""

@@ -173,3 +173,22 @@ def test_nothing_near_lists_the_categories() -> None:
 def test_each_unknown_name_gets_its_own_error() -> None:
     errors = check_event_types(request_with(["nope_one", "member_updated", "nope_two"]), CATALOG)
     assert [e.message.split("'")[1] for e in errors] == ["nope_one", "nope_two"]
+
+
+def test_a_bare_number_is_not_taken_for_a_window_time() -> None:
+    import pydantic
+
+    from workflows.errors import describe_validation_error
+    from workflows.request import LogDiveRequest
+
+    with pytest.raises(pydantic.ValidationError) as caught:
+        LogDiveRequest.model_validate(
+            {
+                "customer_namespace": "acme-corp",
+                "requester_username": "alice",
+                "window": {"start": "2026-11-01T00:00:00Z", "end": 20},
+            }
+        )
+    errors = describe_validation_error(caught.value)
+    assert [e.field for e in errors] == ["window.end"]
+    assert "not a number" in errors[0].message
