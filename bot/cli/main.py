@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import cases, db
+from bot.cli import cases, db, serve
 
 app = typer.Typer(
     name="logdive",
@@ -15,6 +15,7 @@ app = typer.Typer(
 
 db.register(app)
 cases.register(app)
+serve.register(app)
 
 
 def run() -> None:

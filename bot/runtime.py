@@ -1,0 +1,186 @@
+"""One process's moving parts: the Slack app, the outbox delivery and the scheduler tick that drives it.
+
+`logdive serve` and `logdive socket` each run one Runtime; `logdive sweep` runs one tick of it. The
+tick is an APScheduler BackgroundScheduler interval job (in-memory job store): several replicas each
+tick, and the outbox's leases and row locks make sure each item is handled by one of them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from prometheus_client import Counter
+from slack_bolt.async_app import AsyncApp
+from slack_sdk import WebClient
+
+from bot import outbox
+from bot.catalog import load_catalog
+from bot.clock import Clock, utc_now
+from bot.logs import get_logger
+from bot.settings import Settings
+from bot.slack.app import create_app, make_client
+from bot.slack.background import Background
+from bot.slack.delivery import SlackDelivery
+from bot.slack.deps import Directory, SlackDeps
+from bot.slack.roles import RoleDirectory, TimezoneDirectory
+
+log = get_logger(__name__)
+
+OUTBOX_OUTCOMES = Counter("logdive_outbox_items_total", "Outbox deliveries by outcome", ["outcome"])
+TICK_JOB = "tick"
+
+# A tick job: called with the tick's "now". Reminders and retention add theirs to Runtime.tick_jobs.
+TickJob = Callable[[datetime], Any]
+
+
+class MissingSettings(Exception):  # noqa: N818 -- names what is missing, for one clear message
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(", ".join(names))
+        self.names = names
+
+
+REQUIRED = {
+    "serve": (("slack_bot_token", "SLACK_BOT_TOKEN"), ("slack_signing_secret", "SLACK_SIGNING_SECRET"),
+              ("gitlab_token", "GITLAB_TOKEN"), ("case_channel", "LOGDIVE_CASE_CHANNEL")),
+    "socket": (("slack_bot_token", "SLACK_BOT_TOKEN"), ("slack_app_token", "SLACK_APP_TOKEN"),
+               ("gitlab_token", "GITLAB_TOKEN"), ("case_channel", "LOGDIVE_CASE_CHANNEL")),
+    "sweep": (("slack_bot_token", "SLACK_BOT_TOKEN"), ("gitlab_token", "GITLAB_TOKEN")),
+}
+
+
+def check_settings(settings: Settings, mode: str) -> None:
+    """Raise MissingSettings naming every variable `mode` needs and does not have."""
+    missing = [env for attr, env in REQUIRED[mode] if not getattr(settings, attr)]
+    if missing:
+        raise MissingSettings(missing)
+
+
+def _secret(value: Any) -> str:
+    return value.get_secret_value() if value is not None else ""
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = utc_now,
+        directory: Directory | None = None,
+        tick_seconds: float = 5.0,
+        lease_seconds: float = 120.0,
+        retry: outbox.RetryPolicy = outbox.DEFAULT_RETRY,
+    ) -> None:
+        self.settings = settings
+        self.database_url = settings.database_url
+        self.clock = clock
+        self.tick_seconds = tick_seconds
+        self.lease_seconds = lease_seconds
+        self.retry = retry
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.catalog = load_catalog()
+        self.policy = settings.load_policy()
+        self._directory = directory
+        self.web = WebClient(token=_secret(settings.slack_bot_token) or None, base_url=settings.slack_api_url)
+        self.slack_delivery = SlackDelivery(self.web, self.database_url)
+        # Outbox handlers by kind; the GitLab adapter adds its own the same way.
+        self.handlers: dict[str, outbox.Handler] = dict(self.slack_delivery.handlers())
+        self.on_done: dict[str, outbox.OnDone] = dict(self.slack_delivery.on_done())
+        self.tick_jobs: list[TickJob] = [self.deliver_outbox]
+        self.work = Background()
+        self._scheduler: BackgroundScheduler | None = None
+        self._again = threading.Event()
+        self._tick_lock = threading.Lock()
+
+    # -- the Slack side ---------------------------------------------------------------------------
+    @property
+    def directory(self) -> Directory:
+        if self._directory is None:
+            from bot.gitlab.directory import GitLabDirectory, make_gitlab  # only when GitLab is configured
+
+            self._directory = GitLabDirectory(make_gitlab(self.settings))  # type: ignore[call-arg]
+        return self._directory
+
+    def slack_app(self, *, socket_mode: bool = False) -> AsyncApp:
+        client = make_client(_secret(self.settings.slack_bot_token), self.settings.slack_api_url)
+        deps = SlackDeps(
+            settings=self.settings,
+            database_url=self.database_url,
+            catalog=self.catalog,
+            policy=self.policy,
+            clock=self.clock,
+            directory=self.directory,
+            roles=RoleDirectory.from_settings(client, self.settings),
+            timezones=TimezoneDirectory(client, default=self.settings.default_timezone,
+                                        ttl_seconds=self.settings.role_cache_seconds),
+            work=self.work,
+            kick=self.kick,
+        )
+        return create_app(deps, client, socket_mode=socket_mode)
+
+    # -- the tick ---------------------------------------------------------------------------------
+    def tick(self, now: datetime | None = None) -> dict[str, Any]:
+        """One pass of every tick job, each one's result by name. Serialised within the process;
+        replicas coordinate in the database."""
+        results: dict[str, Any] = {}
+        with self._tick_lock:
+            moment = now or self.clock()
+            for job in self.tick_jobs:
+                name = getattr(job, "__name__", repr(job))
+                try:
+                    results[name] = job(moment)
+                except Exception as exc:  # one job's failure must not starve the others
+                    log.error("tick.job_failed", job=name, error=type(exc).__name__, detail=str(exc)[:300])
+        return results
+
+    def deliver_outbox(self, now: datetime) -> outbox.DeliveryReport:
+        report = outbox.deliver_due(
+            self.database_url,
+            self.handlers,
+            now=now,
+            worker_id=self.worker_id,
+            lease_seconds=self.lease_seconds,
+            retry=self.retry,
+            on_done=self.on_done,
+        )
+        for outcome in ("delivered", "retrying", "parked", "lost"):
+            if getattr(report, outcome):
+                OUTBOX_OUTCOMES.labels(outcome).inc(len(getattr(report, outcome)))
+        return report
+
+    def _scheduled_tick(self) -> None:
+        while True:
+            self._again.clear()
+            self.tick()
+            if not self._again.is_set():
+                return
+
+    def kick(self) -> None:
+        """Run the tick now (thread-safe): a running tick runs once more rather than being skipped."""
+        self._again.set()
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.modify_job(TICK_JOB, next_run_time=datetime.now(UTC))
+
+    def start(self) -> None:
+        self._scheduler = BackgroundScheduler(timezone=UTC)  # the default in-memory job store
+        self._scheduler.add_job(
+            self._scheduled_tick,
+            "interval",
+            seconds=self.tick_seconds,
+            id=TICK_JOB,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
+        self._scheduler.start()
+        log.info("runtime.started", worker_id=self.worker_id, tick_seconds=self.tick_seconds)
+
+    def stop(self) -> None:
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
+        self.work.shutdown()

@@ -1,0 +1,1 @@
+"""The Slack app: Bolt listeners grouped by kind, Block Kit builders, roles and the one mrkdwn escape."""

@@ -1,0 +1,24 @@
+"""Clicks on buttons: the case message, its thread replies, and the intake decision modal."""
+
+import re
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.slack.actions.approve_exception import handle_approve_exception
+from bot.slack.actions.cancel import handle_cancel
+from bot.slack.actions.claim import handle_claim
+from bot.slack.actions.deny_exception import handle_deny_exception
+from bot.slack.actions.log_update import handle_log_update
+from bot.slack.actions.request_exception import handle_request_exception
+from bot.slack.actions.transition import handle_transition
+from bot.slack.blocks import case
+
+
+def register(app: AsyncApp) -> None:
+    app.action(case.CLAIM)(handle_claim)
+    app.action(re.compile("^" + re.escape(case.TRANSITION_PREFIX)))(handle_transition)
+    app.action(case.CANCEL)(handle_cancel)
+    app.action(case.REQUEST_EXCEPTION)(handle_request_exception)
+    app.action(case.APPROVE_EXCEPTION)(handle_approve_exception)
+    app.action(case.DENY_EXCEPTION)(handle_deny_exception)
+    app.action(case.LOG_UPDATE)(handle_log_update)

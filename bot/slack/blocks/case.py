@@ -1,0 +1,197 @@
+"""The case message (the root of the case's thread) and the thread replies that announce each change.
+
+Buttons reflect the case's current state, and each carries `case_id:version`, so a click on an older
+copy of the message is recognised as stale and refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.db.models import Case, CaseEvent
+from bot.slack.blocks.limits import FALLBACK_TEXT, HEADER_TEXT, SECTION_FIELD, SECTION_TEXT, clip
+from bot.slack.blocks.text import DECISION_TITLES, link, user, when
+from bot.slack.escape import escape_mrkdwn
+from workflows.states import OPEN_STATES, CaseState, needs
+
+CLAIM = "case.claim"
+REQUEST_EXCEPTION = "case.request_exception"
+APPROVE_EXCEPTION = "case.approve_exception"
+DENY_EXCEPTION = "case.deny_exception"
+LOG_UPDATE = "case.log_update"
+CANCEL = "case.cancel"
+TRANSITION_PREFIX = "case.transition."
+
+# Steps that have their own button (claim, exceptions, cancel) rather than a plain "move to" button.
+_OWN_BUTTON = frozenset(
+    {CaseState.TRIAGED, CaseState.AWAITING_EXCEPTION, CaseState.EXCEPTION_APPROVED, CaseState.CANCELLED}
+)
+STATE_LABELS = {
+    CaseState.REQUESTED: "Requested",
+    CaseState.AWAITING_EXCEPTION: "Awaiting Legal exception",
+    CaseState.EXCEPTION_APPROVED: "Exception approved",
+    CaseState.TRIAGED: "Triaged",
+    CaseState.INVESTIGATING: "Investigating",
+    CaseState.AWAITING_CUSTOMER: "Awaiting customer",
+    CaseState.ARTEFACTS_IN_REVIEW: "Artefacts in review",
+    CaseState.ARTEFACTS_APPROVED: "Artefacts approved",
+    CaseState.SHARED: "Shared with customer",
+    CaseState.CLOSED: "Closed",
+    CaseState.CANCELLED: "Cancelled",
+    CaseState.REJECTED: "Rejected",
+}
+MOVE_LABELS = {
+    CaseState.INVESTIGATING: "Start investigating",
+    CaseState.AWAITING_CUSTOMER: "Wait on customer",
+    CaseState.ARTEFACTS_IN_REVIEW: "Submit for review",
+    CaseState.ARTEFACTS_APPROVED: "Approve artefacts",
+    CaseState.SHARED: "Mark shared",
+    CaseState.CLOSED: "Close case",
+    CaseState.REJECTED: "Reject",
+}
+
+
+def button_value(case: Case) -> str:
+    return f"{case.id}:{case.version}"
+
+
+def parse_button_value(value: str) -> tuple[int, int]:
+    """`case_id:version` -> (case_id, version); ValueError when it is anything else."""
+    case_id, version = value.split(":", 1)
+    return int(case_id), int(version)
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What the message shows beyond the case row itself."""
+
+    label: str
+    exception_pending: bool = False
+
+
+def _buttons(case: Case, view: CaseView) -> list[ButtonElement]:
+    state = CaseState(case.state)
+    if state not in OPEN_STATES:
+        return []
+    value = button_value(case)
+    buttons: list[ButtonElement] = []
+    if state in (CaseState.REQUESTED, CaseState.EXCEPTION_APPROVED) and case.decision == "eligible":
+        buttons.append(ButtonElement(text="Claim", action_id=CLAIM, value=value, style="primary"))
+    if state is CaseState.REQUESTED and case.decision == "exception_required":
+        if view.exception_pending:
+            buttons.append(ButtonElement(text="Approve exception", action_id=APPROVE_EXCEPTION, value=value,
+                                         style="primary"))
+            buttons.append(ButtonElement(text="Deny exception", action_id=DENY_EXCEPTION, value=value,
+                                         style="danger"))
+        else:
+            buttons.append(ButtonElement(text="Request Legal exception", action_id=REQUEST_EXCEPTION, value=value))
+    for target in CaseState:
+        if target in _OWN_BUTTON or not needs(state, target):
+            continue
+        buttons.append(ButtonElement(
+            text=MOVE_LABELS.get(target, STATE_LABELS[target]), action_id=TRANSITION_PREFIX + target.value,
+            value=value,
+        ))
+    buttons.append(ButtonElement(text="Log customer update", action_id=LOG_UPDATE, value=value))
+    buttons.append(ButtonElement(
+        text="Cancel case", action_id=CANCEL, value=value, style="danger",
+        confirm=ConfirmObject(title="Cancel this case?", text="The case closes and nobody works on it.",
+                              confirm="Cancel case", deny="Keep it"),
+    ))
+    return buttons
+
+
+def case_message(case: Case, view: CaseView) -> tuple[str, list[Block]]:
+    """(fallback text, blocks) of the root message of a case's thread."""
+    state = CaseState(case.state)
+    route = {"support": "Support", "security": "SIRT"}.get(case.route or "", "—")
+    window = (case.request or {}).get("window") or {}
+    fields = [
+        f"*State*\n{STATE_LABELS[state]}",
+        f"*Route*\n{route}",
+        f"*Decision*\n{DECISION_TITLES.get(case.decision, escape_mrkdwn(case.decision))}",
+        f"*Requested by*\n{user(case.created_by)}",
+        f"*Customer contact*\n{escape_mrkdwn(case.requester_username, 300)}",
+        f"*Owner*\n{user(case.owner) if case.owner else 'unclaimed'}",
+        f"*Window*\n{_window(window)}",
+        f"*Next customer update due*\n{when(case.next_update_due)}",
+        f"*Ticket*\n{escape_mrkdwn(case.ticket_reference or '—', 300)}",
+        f"*SIRT issue*\n{link(case.sirt_issue_url, f'#{case.sirt_issue_iid}') if case.sirt_issue_url else 'not yet'}",
+    ]
+    blocks: list[Block] = [
+        HeaderBlock(text=clip(f"{view.label} · {case.customer_namespace}", HEADER_TEXT)),
+        SectionBlock(fields=[MarkdownTextObject(text=clip(f, SECTION_FIELD)) for f in fields]),
+    ]
+    if case.description:
+        # The CSM's own words: plain text, so nothing in them is read as formatting, links or mentions.
+        blocks.append(SectionBlock(text=PlainTextObject(text=clip(case.description, SECTION_TEXT), emoji=False)))
+    buttons = _buttons(case, view)
+    if buttons:
+        blocks.append(ActionsBlock(block_id=f"case:{case.id}", elements=buttons))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(
+        text=f"{escape_mrkdwn(view.label)} · version {case.version} · updated {when(case.updated_at)}"
+    )]))
+    text = clip(f"{view.label} ({STATE_LABELS[state]}): log-dive for {case.customer_namespace}", FALLBACK_TEXT)
+    return text, blocks
+
+
+def _window(window: dict[str, Any]) -> str:
+    try:
+        start = datetime.fromisoformat(window["start"])
+        end = datetime.fromisoformat(window["end"])
+    except (KeyError, TypeError, ValueError):
+        return "—"
+    return f"{when(start)} → {when(end)}"
+
+
+def event_message(case: Case, event: CaseEvent, view: CaseView) -> tuple[str, list[Block]]:
+    """A thread reply announcing one change; an exception request carries Legal's buttons."""
+    who = user(event.actor)
+    data = event.data or {}
+    free_text: str | None = None
+    buttons: list[ButtonElement] = []
+    if event.kind == "transition":
+        to = STATE_LABELS.get(CaseState(event.to_state), event.to_state) if event.to_state else "?"
+        frm = STATE_LABELS.get(CaseState(event.from_state), event.from_state) if event.from_state else "?"
+        line = f"{who} moved {view.label} from *{frm}* to *{to}*."
+        if data.get("owner"):
+            line = f"{who} claimed {view.label}: *{to}*."
+    elif event.kind == "customer_update":
+        line = f"{who} logged a customer update on {view.label}. Next update due {when(case.next_update_due)}."
+        free_text = data.get("summary")
+    elif event.kind == "exception_requested":
+        rules = ", ".join(escape_mrkdwn(r, 50) for r in data.get("rules") or []) or "—"
+        line = f":scales: {who} asks Legal for an exception on {view.label} (rules: {rules}). Reason:"
+        free_text = data.get("reason")
+        if view.exception_pending and CaseState(case.state) is CaseState.REQUESTED:
+            value = button_value(case)
+            buttons = [
+                ButtonElement(text="Approve exception", action_id=APPROVE_EXCEPTION, value=value, style="primary"),
+                ButtonElement(text="Deny exception", action_id=DENY_EXCEPTION, value=value, style="danger"),
+            ]
+    elif event.kind in ("exception_approved", "exception_denied"):
+        verdict = "approved" if event.kind == "exception_approved" else "denied"
+        line = f":scales: {who} {verdict} the exception on {view.label}."
+        free_text = data.get("reason")
+    else:
+        line = f"{who}: {escape_mrkdwn(event.kind, 100)} on {view.label}."
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=clip(line, SECTION_TEXT)))]
+    if free_text:
+        blocks.append(SectionBlock(text=PlainTextObject(text=clip(free_text, SECTION_TEXT), emoji=False)))
+    if buttons:
+        blocks.append(ActionsBlock(block_id=f"event:{event.id}", elements=buttons))
+    return clip(f"{view.label}: {event.kind.replace('_', ' ')}", FALLBACK_TEXT), blocks

@@ -1,0 +1,1 @@
+"""What listeners hand their work on to, after acknowledging: one module per flow."""

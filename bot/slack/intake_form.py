@@ -1,0 +1,146 @@
+"""The intake modal's fields: block ids, reading a submission, and field errors for `response_action`.
+
+Each input's block id names the request field it fills, so a validation error lands on the right field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from workflows.catalog import Catalog
+from workflows.request import LogDiveRequest
+
+NAMESPACE = "customer_namespace"
+CONTACT = "requester_username"
+TICKET = "ticket_reference"
+WINDOW_START = "window_start"
+WINDOW_END = "window_end"
+PROJECTS = "projects"
+GROUPS = "groups"
+USERS = "users"
+EVENT_TYPES = "event_types"
+PERSONAL_DATA = "personal_data"
+LOG_SOURCES = "log_sources"
+PAID_PLAN = "paid_plan_confirmed"
+DESCRIPTION = "description"
+
+# A pydantic error location (its first one or two parts) -> the block that shows it.
+_BLOCK_FOR_LOCATION: dict[tuple[str, ...], str] = {
+    ("window", "start"): WINDOW_START,
+    ("window", "end"): WINDOW_END,
+    ("window",): WINDOW_START,
+    ("resources", "projects"): PROJECTS,
+    ("resources", "groups"): GROUPS,
+    ("resources", "users"): USERS,
+    ("resources",): PROJECTS,
+}
+_FIELD_BLOCKS = {NAMESPACE, CONTACT, TICKET, EVENT_TYPES, PERSONAL_DATA, LOG_SOURCES, PAID_PLAN, DESCRIPTION}
+ERROR_TEXT_LIMIT = 150  # Slack shows these under the field; keep them to a line or two
+_SPLIT = re.compile(r"[\s,;]+")
+
+
+def block_for(location: tuple[Any, ...]) -> str:
+    parts = tuple(str(p) for p in location)
+    for size in (2, 1):
+        if parts[:size] in _BLOCK_FOR_LOCATION:
+            return _BLOCK_FOR_LOCATION[parts[:size]]
+    return parts[0] if parts and parts[0] in _FIELD_BLOCKS else DESCRIPTION
+
+
+def _element(values: Mapping[str, Any], block_id: str) -> Mapping[str, Any]:
+    # One element per input block; its action id is the block id.
+    return (values.get(block_id) or {}).get(block_id) or {}
+
+
+def _text(values: Mapping[str, Any], block_id: str) -> str:
+    return (_element(values, block_id).get("value") or "").strip()
+
+
+def _list(values: Mapping[str, Any], block_id: str) -> list[str]:
+    return [part for part in _SPLIT.split(_text(values, block_id)) if part]
+
+
+def _selected(values: Mapping[str, Any], block_id: str) -> list[str]:
+    element = _element(values, block_id)
+    options = element.get("selected_options")
+    if options is None and element.get("selected_option"):
+        options = [element["selected_option"]]
+    return [str(option.get("value")) for option in options or []]
+
+
+def _moment(values: Mapping[str, Any], block_id: str) -> datetime | None:
+    stamp = _element(values, block_id).get("selected_date_time")
+    return datetime.fromtimestamp(int(stamp), UTC) if stamp is not None else None
+
+
+def read_submission(
+    values: Mapping[str, Any], catalog: Catalog
+) -> tuple[LogDiveRequest | None, dict[str, str]]:
+    """The request the modal describes, or the errors to show, keyed by block id."""
+    errors: dict[str, str] = {}
+    start, end = _moment(values, WINDOW_START), _moment(values, WINDOW_END)
+    if start is None:
+        errors[WINDOW_START] = "Pick the start of the window."
+    if end is None:
+        errors[WINDOW_END] = "Pick the end of the window."
+    if start is not None and end is not None and end <= start:
+        errors[WINDOW_END] = "The window must end after it starts."
+    event_types = _selected(values, EVENT_TYPES)
+    unknown = catalog.unknown(event_types)
+    if unknown:
+        errors[EVENT_TYPES] = f"{len(unknown)} selected value(s) are not in the catalog: pick from the list."
+    raw = {
+        "customer_namespace": _text(values, NAMESPACE),
+        "requester_username": _text(values, CONTACT),
+        "ticket_reference": _text(values, TICKET) or None,
+        "window": {"start": start, "end": end},
+        "resources": {
+            "projects": _list(values, PROJECTS),
+            "groups": _list(values, GROUPS),
+            "users": _list(values, USERS),
+        },
+        "event_types": event_types,
+        "personal_data": _selected(values, PERSONAL_DATA) == ["yes"],
+        "log_sources": _selected(values, LOG_SOURCES),
+        "paid_plan_confirmed": _selected(values, PAID_PLAN) == ["confirmed"],
+        "description": _text(values, DESCRIPTION),
+    }
+    for block in (NAMESPACE, CONTACT):
+        if not raw[block]:
+            errors[block] = "Required."
+    try:
+        request = LogDiveRequest.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors():
+            block = block_for(error["loc"])
+            errors.setdefault(block, _message(error))
+        return None, {k: v[:ERROR_TEXT_LIMIT] for k, v in errors.items()}
+    if errors:
+        return None, {k: v[:ERROR_TEXT_LIMIT] for k, v in errors.items()}
+    return request, {}
+
+
+_FRIENDLY = {
+    "string_pattern_mismatch": "Use letters, digits, '_', '-' and '.' only (a GitLab path or username).",
+    "string_too_long": "Too long: at most {max_length} characters.",
+    "missing": "Required.",
+    "enum": "Choose one of the offered values.",
+}
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    """A person's message; the user's own value is never echoed (it may be hostile or personal)."""
+    template = _FRIENDLY.get(error["type"])
+    if template is not None:
+        return template.format(**(error.get("ctx") or {}))
+    if error["type"] == "value_error":
+        # Our validators say what is allowed after "is not"; keep that part only.
+        message = str(error.get("msg", ""))
+        allowed = message.split(" is not ", 1)[-1] if " is not " in message else "an allowed value"
+        return f"Each entry must be {allowed}."
+    return "This value is not allowed here."

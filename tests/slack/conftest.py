@@ -1,0 +1,32 @@
+"""Fixtures: the Slack stand-in, and the bot served by uvicorn against it and a fresh database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.slack.harness import GROUPS, USERS, Bot, FactsDirectory, start_bot, stop_bot
+from tests.slack_standin import SlackStandIn
+
+
+@pytest.fixture
+def slack_standin() -> Iterator[SlackStandIn]:
+    standin = SlackStandIn(users=USERS, usergroups=GROUPS).start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def directory() -> FactsDirectory:
+    return FactsDirectory()
+
+
+@pytest.fixture
+def bot(database_url: str, slack_standin: SlackStandIn, directory: FactsDirectory) -> Iterator[Bot]:
+    running, server, thread = start_bot(database_url, slack_standin, directory)
+    yield running
+    stop_bot(running, server, thread)
+    # Every view and message the bot sent passed slack_sdk.models validation in the stand-in.
+    invalid = [c for c in slack_standin.calls if c.response.get("error") in ("invalid_blocks", "invalid_arguments")]
+    assert not invalid, [(c.method, c.response) for c in invalid]

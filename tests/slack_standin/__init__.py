@@ -1,0 +1,5 @@
+"""A local stand-in for Slack's Web API: records every call, validates tokens and Block Kit, answers like Slack."""
+
+from tests.slack_standin.server import SlackCall, SlackStandIn
+
+__all__ = ["SlackCall", "SlackStandIn"]
