@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     role_cache_seconds: float = _env("LOGDIVE_ROLE_CACHE_SECONDS", 300.0)
     default_timezone: str = _env("LOGDIVE_DEFAULT_TIMEZONE", "UTC")
 
+    # Artefact custody: the key ring (see bot/artefacts/keys.py), where sealed blobs live, and the
+    # role file CLI commands run with `--as USER` consult (the Slack app asks Slack's user groups).
+    artefact_key: SecretStr | None = _env("LOGDIVE_ARTEFACT_KEY")
+    artefact_dir: Path = _env("LOGDIVE_ARTEFACT_DIR", Path("./artefacts"))
+    artefact_download_seconds: float = _env("LOGDIVE_ARTEFACT_DOWNLOAD_SECONDS", 86400.0)
+    roles_file: Path | None = _env("LOGDIVE_ROLES_FILE")
+
     log_level: str = _env("LOGDIVE_LOG_LEVEL", "INFO")
 
     @classmethod
