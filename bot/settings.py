@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     artefact_download_seconds: float = _env("LOGDIVE_ARTEFACT_DOWNLOAD_SECONDS", 86400.0)
     roles_file: Path | None = _env("LOGDIVE_ROLES_FILE")
 
+    # `logdive extract`: mixed into each case's pseudonym key, so nobody can recompute a pseudonym
+    # (user-7f3a19c2) from a guessed username and the case id alone.
+    pseudonym_secret: SecretStr | None = _env("LOGDIVE_PSEUDONYM_SECRET")
+
     log_level: str = _env("LOGDIVE_LOG_LEVEL", "INFO")
 
     @classmethod

@@ -1,0 +1,183 @@
+"""Streaming a log file in blocks and finding the lines that could concern a case, without parsing the rest.
+
+A plain file is split into byte ranges (chunks) so several processes can share it; a line belongs to the
+chunk its first byte lies in. A gzip file (recognised by its magic bytes, not its name) is one chunk.
+Within a block, the scope's pre-filter pattern is searched over the whole block at once; only the lines
+around a hit are cut out and handed on. Memory stays at a few blocks, whatever the file size.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+BLOCK_BYTES = 4 << 20
+GZIP_MAGIC = b"\x1f\x8b"
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    input_index: int  # 1-based position of the file on the command line (the manifest's numbering)
+    path: Path
+    start: int
+    end: int  # exclusive; a gzip chunk covers the whole compressed file
+    compressed: bool
+
+
+@dataclass
+class ReadCounts:
+    lines: int = 0
+    candidates: int = 0
+    truncated: bool = False  # a gzip stream that ended early
+    error: str | None = None  # why reading stopped before the end (corrupt gzip, unreadable file)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def is_gzip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(2) == GZIP_MAGIC
+
+
+def plan_chunks(paths: list[Path], workers: int, min_chunk_bytes: int = 32 << 20) -> list[Chunk]:
+    """Byte ranges for the workers: several per worker for plain files (even load, steady progress)."""
+    sizes = [p.stat().st_size for p in paths]
+    total = sum(sizes)
+    target = max(min_chunk_bytes, total // max(1, workers * 4))
+    chunks: list[Chunk] = []
+    for index, (path, size) in enumerate(zip(paths, sizes, strict=True), start=1):
+        compressed = size > 0 and is_gzip(path)
+        if size == 0 or workers <= 1 or compressed:
+            chunks.append(Chunk(index, path, 0, size, compressed))
+            continue
+        start = 0
+        while start < size:
+            end = size if size - start < target * 1.5 else start + target
+            chunks.append(Chunk(index, path, start, end, False))
+            start = end
+    return chunks
+
+
+def candidate_lines(
+    chunk: Chunk, search: Callable[..., Any], counts: ReadCounts, progress: Progress | None = None
+) -> Iterator[tuple[int, bytes]]:
+    """(offset, line) for every line of the chunk the pre-filter matches; counts every line read.
+
+    `search(block, pos)` is the compiled pre-filter's search. Offsets are in the decompressed stream.
+    """
+    blocks = _gzip_blocks(chunk, counts, progress) if chunk.compressed else _plain_blocks(chunk, progress)
+    for base, block in blocks:
+        counts.lines += block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+        yield from _hits(block, base, search, counts)
+
+
+def _hits(
+    block: bytes, base: int, search: Callable[..., Any], counts: ReadCounts
+) -> Iterator[tuple[int, bytes]]:
+    size = len(block)
+    pos = 0
+    while pos < size:
+        match = search(block, pos)
+        if match is None:
+            return
+        start = block.rfind(b"\n", 0, match.start()) + 1
+        end = block.find(b"\n", match.end())
+        if end < 0:
+            end = size
+        counts.candidates += 1
+        yield base + start, block[start:end]
+        pos = end + 1
+
+
+def _plain_blocks(chunk: Chunk, progress: Progress | None) -> Iterator[tuple[int, bytes]]:
+    """Blocks of whole lines: those starting in [start, end), the last one completed past `end`."""
+    with chunk.path.open("rb", buffering=0) as handle:
+        pos = chunk.start
+        if pos > 0:
+            handle.seek(pos - 1)
+            if handle.read(1) != b"\n":  # mid-line: that line belongs to the previous chunk
+                pos += len(_rest_of_line(handle))
+        if pos >= chunk.end:
+            _report(progress, chunk.end - chunk.start)
+            return
+        if progress is not None:
+            progress(pos - chunk.start)
+        handle.seek(pos)
+        carry = b""
+        while True:
+            data = handle.read(min(BLOCK_BYTES, chunk.end - pos)) if pos < chunk.end else b""
+            pos += len(data)
+            _report(progress, len(data))
+            buffer = carry + data if carry else data
+            if pos >= chunk.end or not data:
+                if buffer and not buffer.endswith(b"\n"):
+                    buffer += _rest_of_line(handle)  # the last line starts here, so it is ours
+                if buffer:
+                    yield pos - len(data) - len(carry), buffer
+                return
+            cut = buffer.rfind(b"\n") + 1
+            if cut == 0:  # one line longer than a block: keep reading
+                carry = buffer
+                continue
+            yield pos - len(buffer), buffer[:cut]
+            carry = buffer[cut:]
+
+
+def _gzip_blocks(chunk: Chunk, counts: ReadCounts, progress: Progress | None) -> Iterator[tuple[int, bytes]]:
+    with chunk.path.open("rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+        offset = 0  # in the decompressed stream
+        carry = b""
+        consumed = 0
+        ended = False
+        while not ended:
+            # read1 returns what one step decompressed: a truncated or corrupt stream loses nothing before it
+            pieces = [carry] if carry else []
+            size = len(carry)
+            wanted = size + BLOCK_BYTES  # at least a block more, even after a line longer than a block
+            while size < wanted:
+                try:
+                    piece = stream.read1(wanted - size)
+                except EOFError:
+                    counts.truncated = True
+                    piece = b""
+                except (OSError, zlib.error) as exc:
+                    counts.error = f"gzip data unreadable after {offset + size} bytes: {exc}"
+                    piece = b""
+                if not piece:
+                    ended = True
+                    break
+                pieces.append(piece)
+                size += len(piece)
+            position = raw.tell()
+            _report(progress, position - consumed)
+            consumed = position
+            buffer = b"".join(pieces)
+            cut = len(buffer) if ended else buffer.rfind(b"\n") + 1
+            if cut:
+                yield offset, buffer[:cut]
+                offset += cut
+            carry = buffer[cut:]
+
+
+def _rest_of_line(handle: BinaryIO) -> bytes:
+    """Bytes up to and including the next newline (or to the end of the file)."""
+    pieces: list[bytes] = []
+    while True:
+        piece = handle.read(64 << 10)
+        if not piece:
+            return b"".join(pieces)
+        newline = piece.find(b"\n")
+        if newline >= 0:
+            pieces.append(piece[: newline + 1])
+            return b"".join(pieces)
+        pieces.append(piece)
+
+
+def _report(progress: Progress | None, amount: int) -> None:
+    if progress is not None and amount > 0:
+        progress(amount)

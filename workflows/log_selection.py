@@ -1,0 +1,333 @@
+"""Which log entries a case concerns: inside the window, about a project, group or user in scope, and of
+an event type the case asked for (audit entries by their event name, requests by the catalog's
+controllers and routes).
+
+`ExtractScope` is the plain data (picklable, sent to worker processes); `Selection` is its compiled form.
+Selection also offers the bytes pattern for the pre-filter: a line that does not contain any scope string
+cannot concern the case, so most lines are never parsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+from urllib.parse import unquote
+
+import re2
+from pydantic import BaseModel, ConfigDict
+
+from workflows.catalog import Catalog
+from workflows.log_kinds import LogKind
+from workflows.request import LogDiveRequest
+
+# First path segments GitLab reserves for its own pages: such a URL path names no namespace.
+RESERVED_TOP_LEVEL = frozenset(
+    {
+        "-", ".well-known", "admin", "api", "assets", "dashboard", "explore", "favicon.ico", "health_check",
+        "help", "ide", "import", "jwt", "login", "oauth", "profile", "projects", "robots.txt", "s", "search",
+        "sitemap", "snippets", "u", "uploads", "user_settings", "users", "v2",
+    }
+)  # fmt: skip
+# Pages under /users/ that are not a user's profile.
+USERS_PAGES = frozenset(
+    {"sign_in", "sign_up", "sign_out", "password", "confirmation", "unlock", "auth", "almost_there", "edit",
+     "identity_verification", "terms", "resend_verification_code", "successful_verification"}
+)  # fmt: skip
+API_COLLECTIONS = frozenset({"projects", "groups", "namespaces"})
+# Request params that carry a namespace or project path, or the login a sign-in was attempted for.
+PATH_PARAMS = frozenset({"project_path", "full_path", "namespace_path", "group_path", "project", "namespace"})
+LOGIN_PARAMS = frozenset({"user[login]", "login", "username", "user[username]"})
+
+
+class Reject(StrEnum):
+    """Why a parsed entry was not kept (counted in the manifest)."""
+
+    UNKNOWN_KIND = "unknown_kind"
+    NO_TIME = "no_time"
+    OUTSIDE_WINDOW = "outside_window"
+    OUT_OF_SCOPE = "out_of_scope"
+    OTHER_EVENT_TYPE = "other_event_type"
+
+
+class EventMatchers(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    audit_types: frozenset[str] = frozenset()
+    controllers: frozenset[str] = frozenset()
+    routes: frozenset[str] = frozenset()
+
+
+class ExtractScope(BaseModel):
+    """What a case selects. Paths and usernames are lower case (GitLab compares them case-insensitively)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    customer_namespace: str
+    paths: tuple[str, ...]  # projects and groups in scope; the customer namespace when none were named
+    usernames: tuple[str, ...] = ()
+    user_ids: tuple[int, ...] = ()
+    window_start: datetime
+    window_end: datetime
+    # Per requested event type: what it matches. Empty: every event type is wanted.
+    events: dict[str, EventMatchers] = {}
+
+    @classmethod
+    def from_request(
+        cls, request: LogDiveRequest, catalog: Catalog, user_ids: Iterable[int] = ()
+    ) -> ExtractScope:
+        resources = request.resources
+        paths = [p.lower() for p in (*resources.projects, *resources.groups)]
+        usernames = [u.lower() for u in resources.users]
+        if not paths and not usernames:
+            paths = [request.customer_namespace.lower()]  # no narrower scope named: the whole namespace
+        events = {
+            name: EventMatchers(
+                audit_types=catalog.audit_types_for([name]) or frozenset({name}),
+                controllers=catalog.controllers_for([name]),
+                routes=catalog.routes_for([name]),
+            )
+            for name in request.event_types
+        }
+        return cls(
+            customer_namespace=request.customer_namespace.lower(),
+            paths=tuple(dict.fromkeys(paths)),
+            usernames=tuple(dict.fromkeys(usernames)),
+            user_ids=tuple(dict.fromkeys(user_ids)),
+            window_start=request.window.start.astimezone(UTC),
+            window_end=request.window.end.astimezone(UTC),
+            events=events,
+        )
+
+
+def parse_time(value: object) -> datetime | None:
+    """A log line's `time` (ISO 8601, usually '...Z'); None when it is missing or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def entry_time(entry: Mapping[str, Any]) -> datetime | None:
+    return parse_time(entry.get("time") or entry.get("timestamp") or entry.get("@timestamp"))
+
+
+def namespace_of_path(path: object) -> str | None:
+    """The namespace or project full path a request URL concerns, lower case; None for GitLab's own pages.
+
+    `/acme/api/-/issues/1` -> `acme/api`; `/acme/api.git/info/refs` -> `acme/api`;
+    `/groups/acme/platform/-/edit` -> `acme/platform`; `/api/v4/projects/acme%2Fapi/members` -> `acme/api`.
+    A web path without `/-/` (`/acme/api/issues`) yields all its segments; compare with `is_under`.
+    """
+    if not isinstance(path, str):
+        return None
+    segments = path.split("?", 1)[0].strip("/").lower().split("/")
+    head = segments[0]
+    if head == "api":
+        if len(segments) >= 4 and segments[2] in API_COLLECTIONS:
+            ident = unquote(segments[3]).strip("/")
+            return None if ident.isdigit() or not ident else ident
+        return None
+    if head == "groups" and len(segments) >= 2:
+        segments = segments[1:]
+    elif head in RESERVED_TOP_LEVEL or not head:
+        return None
+    kept: list[str] = []
+    for segment in segments:
+        if segment == "-":
+            break
+        if segment.endswith(".git"):
+            kept.append(segment.removesuffix(".git").removesuffix(".wiki"))
+            break
+        kept.append(segment)
+    return "/".join(kept) or None
+
+
+def is_under(value: str, root: str) -> bool:
+    """`value` is `root` or lies below it (paths compared segment by segment, lower case)."""
+    return value == root or value.startswith(root + "/")
+
+
+class Selection:
+    """The compiled predicate. `verdict` returns None to keep an entry, else the reason it is dropped."""
+
+    def __init__(self, scope: ExtractScope) -> None:
+        self.scope = scope
+        self._paths = scope.paths
+        self._roots = frozenset(p for p in scope.paths if "/" not in p)
+        self._usernames = frozenset(scope.usernames)
+        self._user_ids = frozenset(scope.user_ids)
+        self._user_id_texts = frozenset(str(i) for i in scope.user_ids)
+        self._start, self._end = scope.window_start, scope.window_end
+        self._events = scope.events
+        self._audit_types = frozenset().union(*(m.audit_types for m in scope.events.values()))
+        self._controllers = frozenset().union(*(m.controllers for m in scope.events.values()))
+        self._routes = frozenset().union(*(m.routes for m in scope.events.values()))
+        self.prefilter = re2.compile(prefilter_pattern(scope))
+
+    # -- the predicate ---------------------------------------------------------------------------------
+    def verdict(self, entry: Mapping[str, Any], kind: LogKind) -> Reject | None:
+        if kind is LogKind.UNKNOWN:
+            return Reject.UNKNOWN_KIND
+        moment = entry_time(entry)
+        if moment is None:
+            return Reject.NO_TIME
+        if not self._start <= moment < self._end:
+            return Reject.OUTSIDE_WINDOW
+        if not self.concerns_scope(entry):
+            return Reject.OUT_OF_SCOPE
+        if self._events and not self._event_wanted(entry, kind):
+            return Reject.OTHER_EVENT_TYPE
+        return None
+
+    def concerns_scope(self, entry: Mapping[str, Any]) -> bool:
+        return self._concerns_user(entry) or self._concerns_path(entry)
+
+    def _concerns_path(self, entry: Mapping[str, Any]) -> bool:
+        candidates: list[str] = []
+        from_url = namespace_of_path(entry.get("path"))
+        if from_url:
+            candidates.append(from_url)
+        for key in ("meta.project", "entity_path", "target_details", "project_path"):
+            value = entry.get(key)
+            if isinstance(value, str) and value:
+                candidates.append(value.lower().strip("/"))
+        candidates.extend(_param_paths(entry.get("params")))
+        for candidate in candidates:
+            for path in self._paths:
+                if is_under(candidate, path):
+                    return True
+        root = entry.get("meta.root_namespace")
+        return isinstance(root, str) and root.lower() in self._roots
+
+    def _concerns_user(self, entry: Mapping[str, Any]) -> bool:
+        if not self._usernames and not self._user_ids:
+            return False
+        for key in ("username", "meta.user"):
+            value = entry.get(key)
+            if isinstance(value, str) and value.lower() in self._usernames:
+                return True
+        for key in ("user_id", "meta.user_id", "author_id"):
+            value = entry.get(key)
+            if value is not None and str(value) in self._user_id_texts:
+                return True
+        if entry.get("entity_type") == "User" and (
+            str(entry.get("entity_path", "")).lower() in self._usernames
+            or str(entry.get("entity_id")) in self._user_id_texts
+        ):
+            return True
+        if entry.get("target_type") == "User" and (
+            str(entry.get("target_details", "")).lower() in self._usernames
+            or str(entry.get("target_id")) in self._user_id_texts
+        ):
+            return True
+        return any(login in self._usernames for login in _param_logins(entry.get("params")))
+
+    def _event_wanted(self, entry: Mapping[str, Any], kind: LogKind) -> bool:
+        key = event_key(entry, kind)
+        if key is None:
+            return False
+        family, name = key
+        if family == "audit":
+            return name in self._audit_types
+        if family == "controller":
+            return name in self._controllers
+        return name in self._routes
+
+    # -- labels for the summary ------------------------------------------------------------------------
+    def event_labels(self, entry: Mapping[str, Any], kind: LogKind) -> tuple[str, ...]:
+        """The requested event types an entry counts under; its own event name when none were requested."""
+        key = event_key(entry, kind)
+        if not self._events:
+            return (key[1] if key else kind.value,)
+        if key is None:
+            return ()
+        family, name = key
+        labels = []
+        for label, matchers in self._events.items():
+            wanted = (
+                matchers.audit_types
+                if family == "audit"
+                else matchers.controllers
+                if family == "controller"
+                else matchers.routes
+            )
+            if name in wanted:
+                labels.append(label)
+        return tuple(labels)
+
+
+def event_key(entry: Mapping[str, Any], kind: LogKind) -> tuple[str, str] | None:
+    """('audit', event name) | ('controller', controller) | ('route', Grape route); None if unknown.
+
+    Sidekiq jobs and application events carry `meta.caller_id`: the controller#action or API route that
+    caused them, so they follow the same mapping as the request itself.
+    """
+    if kind is LogKind.AUDIT:
+        name = entry.get("event_name") or entry.get("event_type")
+        return ("audit", name) if isinstance(name, str) else None
+    if kind is LogKind.PRODUCTION:
+        controller = entry.get("controller")
+        return ("controller", controller) if isinstance(controller, str) else None
+    if kind is LogKind.API:
+        route = entry.get("route")
+        return ("route", route) if isinstance(route, str) else None
+    caller = entry.get("meta.caller_id")
+    if isinstance(caller, str):
+        if "#" in caller:
+            return ("controller", caller.split("#", 1)[0])
+        _, _, route = caller.partition(" ")
+        if route.startswith("/api/"):
+            return ("route", route)
+    return None
+
+
+def _param_items(params: object) -> Iterable[tuple[str, object]]:
+    if isinstance(params, list):
+        for item in params:
+            if isinstance(item, dict) and isinstance(item.get("key"), str):
+                yield item["key"], item.get("value")
+    elif isinstance(params, dict):
+        yield from ((str(k), v) for k, v in params.items())
+
+
+def _param_paths(params: object) -> list[str]:
+    found: list[str] = []
+    namespace = project = None
+    for key, value in _param_items(params):
+        if not isinstance(value, str) or not value:
+            continue
+        if key in PATH_PARAMS:
+            found.append(value.lower().strip("/"))
+        elif key == "namespace_id":
+            namespace = value.lower()
+        elif key == "project_id":
+            project = value.lower()
+    if namespace:
+        found.append(f"{namespace}/{project}" if project else namespace)
+    return found
+
+
+def _param_logins(params: object) -> list[str]:
+    return [v.lower() for k, v in _param_items(params) if k in LOGIN_PARAMS and isinstance(v, str)]
+
+
+def prefilter_pattern(scope: ExtractScope) -> bytes:
+    """A case-insensitive bytes pattern every line that could concern the scope matches.
+
+    Paths also in their URL-encoded (`acme%2Fapi`, API paths) and JSON-escaped (`acme\\/api`) spellings;
+    user ids only as the value of an `..._id` field. It may match more lines than concern the case
+    (the predicate decides), never fewer.
+    """
+    needles: list[bytes] = []
+    for path in scope.paths:
+        raw = path.encode()
+        needles.extend({raw, raw.replace(b"/", b"%2f"), raw.replace(b"/", b"\\/")})
+    needles.extend(u.encode() for u in scope.usernames)
+    alternatives = [re2.escape(n) for n in needles]
+    alternatives.extend(rb'_id"\s*:\s*"?' + str(i).encode() + rb"\b" for i in scope.user_ids)
+    return b"(?i)(?:" + b"|".join(alternatives) + b")"
