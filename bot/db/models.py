@@ -140,7 +140,10 @@ class Artefact(SQLModel, table=True):
     """An encrypted artefact of a case: what it is, where it lives, when it must be gone."""
 
     __tablename__ = "artefacts"
-    __table_args__ = (Index("ix_artefacts_expires_at", "expires_at"),)
+    __table_args__ = (
+        Index("ix_artefacts_expires_at", "expires_at"),
+        Index("ix_artefacts_case_id", "case_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id")
@@ -150,7 +153,10 @@ class Artefact(SQLModel, table=True):
     size: int
     key_id: str
     storage_ref: str
+    version: int = 1  # a new version has a new checksum: review approvals do not carry over
     submitted_by: str | None = None  # who submitted it for review
+    submitted_sha256: str | None = None  # the checksum that was submitted
+    submitted_at: datetime | None = _utc(default=None)
     created_at: datetime = _utc()
     expires_at: datetime = _utc()
     extension_reason: str | None = None
@@ -162,6 +168,7 @@ class ArtefactApproval(SQLModel, table=True):
     """One key of the two-key review, bound to the checksum it approved."""
 
     __tablename__ = "artefact_approvals"
+    __table_args__ = (Index("ix_artefact_approvals_artefact_id", "artefact_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     artefact_id: int = Field(foreign_key="artefacts.id")
@@ -171,3 +178,19 @@ class ArtefactApproval(SQLModel, table=True):
     decision: str  # approved | denied
     reason: str | None = None
     at: datetime = _utc()
+
+
+class ArtefactDownload(SQLModel, table=True):
+    """A one-time download of approved artefacts for the case owner, bound to the approved checksums."""
+
+    __tablename__ = "artefact_downloads"
+    __table_args__ = (UniqueConstraint("token_sha256", name="uq_artefact_downloads_token"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id")
+    token_sha256: str  # the link's token is shown once and never stored
+    artefacts: dict[str, Any] = _json(default_factory=dict)  # {artefact id: sha256 at issue time}
+    issued_to: str
+    issued_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    used_at: datetime | None = _utc(default=None)
