@@ -147,6 +147,13 @@ class Bot:
             "trigger_id": trigger_id or f"trigger-{n}",
         }))
 
+    def open_intake(self, user: str = CSM) -> str:
+        """Run /security and return the id of the modal Slack opened."""
+        trigger = f"trigger-open-{next(self._ids)}"
+        self.command("", user=user, trigger_id=trigger)
+        opened = self.slack.wait_for_call("views.open", lambda c: c.args.get("trigger_id") == trigger)
+        return str(opened.response["view"]["id"])
+
     def payload(self, payload: dict[str, Any]) -> httpx.Response:
         return self.signed_post(urlencode({"payload": json.dumps(payload)}))
 

@@ -40,6 +40,13 @@ TRANSITION_PREFIX = "case.transition."
 _OWN_BUTTON = frozenset(
     {CaseState.TRIAGED, CaseState.AWAITING_EXCEPTION, CaseState.EXCEPTION_APPROVED, CaseState.CANCELLED}
 )
+
+
+def _exception_buttons(value: str) -> list[ButtonElement]:
+    return [
+        ButtonElement(text="Approve exception", action_id=APPROVE_EXCEPTION, value=value, style="primary"),
+        ButtonElement(text="Deny exception", action_id=DENY_EXCEPTION, value=value, style="danger"),
+    ]
 STATE_LABELS = {
     CaseState.REQUESTED: "Requested",
     CaseState.AWAITING_EXCEPTION: "Awaiting Legal exception",
@@ -89,18 +96,15 @@ def _buttons(case: Case, view: CaseView) -> list[ButtonElement]:
         return []
     value = button_value(case)
     buttons: list[ButtonElement] = []
-    if state in (CaseState.REQUESTED, CaseState.EXCEPTION_APPROVED) and case.decision == "eligible":
+    eligible = case.decision == "eligible"
+    if (state is CaseState.REQUESTED and eligible) or state is CaseState.EXCEPTION_APPROVED:
         buttons.append(ButtonElement(text="Claim", action_id=CLAIM, value=value, style="primary"))
     if state is CaseState.REQUESTED and case.decision == "exception_required":
-        if view.exception_pending:
-            buttons.append(ButtonElement(text="Approve exception", action_id=APPROVE_EXCEPTION, value=value,
-                                         style="primary"))
-            buttons.append(ButtonElement(text="Deny exception", action_id=DENY_EXCEPTION, value=value,
-                                         style="danger"))
-        else:
-            buttons.append(ButtonElement(text="Request Legal exception", action_id=REQUEST_EXCEPTION, value=value))
+        buttons.append(ButtonElement(text="Request Legal exception", action_id=REQUEST_EXCEPTION, value=value))
+    if state is CaseState.AWAITING_EXCEPTION:
+        buttons.extend(_exception_buttons(value))
     for target in CaseState:
-        if target in _OWN_BUTTON or not needs(state, target):
+        if target in _OWN_BUTTON or not needs(state, target) or state is CaseState.AWAITING_EXCEPTION:
             continue
         buttons.append(ButtonElement(
             text=MOVE_LABELS.get(target, STATE_LABELS[target]), action_id=TRANSITION_PREFIX + target.value,
@@ -158,18 +162,22 @@ def _window(window: dict[str, Any]) -> str:
     return f"{when(start)} → {when(end)}"
 
 
+def _state(value: str | None) -> str:
+    try:
+        return STATE_LABELS[CaseState(value)] if value else "?"
+    except ValueError:
+        return escape_mrkdwn(value or "?", 50)
+
+
 def event_message(case: Case, event: CaseEvent, view: CaseView) -> tuple[str, list[Block]]:
     """A thread reply announcing one change; an exception request carries Legal's buttons."""
     who = user(event.actor)
     data = event.data or {}
     free_text: str | None = None
     buttons: list[ButtonElement] = []
-    if event.kind == "transition":
-        to = STATE_LABELS.get(CaseState(event.to_state), event.to_state) if event.to_state else "?"
-        frm = STATE_LABELS.get(CaseState(event.from_state), event.from_state) if event.from_state else "?"
-        line = f"{who} moved {view.label} from *{frm}* to *{to}*."
-        if data.get("owner"):
-            line = f"{who} claimed {view.label}: *{to}*."
+    frm, to = _state(event.from_state), _state(event.to_state)
+    if event.kind == "claimed":
+        line = f"{who} claimed {view.label}: *{to}*."
     elif event.kind == "customer_update":
         line = f"{who} logged a customer update on {view.label}. Next update due {when(case.next_update_due)}."
         free_text = data.get("summary")
@@ -177,18 +185,16 @@ def event_message(case: Case, event: CaseEvent, view: CaseView) -> tuple[str, li
         rules = ", ".join(escape_mrkdwn(r, 50) for r in data.get("rules") or []) or "—"
         line = f":scales: {who} asks Legal for an exception on {view.label} (rules: {rules}). Reason:"
         free_text = data.get("reason")
-        if view.exception_pending and CaseState(case.state) is CaseState.REQUESTED:
-            value = button_value(case)
-            buttons = [
-                ButtonElement(text="Approve exception", action_id=APPROVE_EXCEPTION, value=value, style="primary"),
-                ButtonElement(text="Deny exception", action_id=DENY_EXCEPTION, value=value, style="danger"),
-            ]
+        if CaseState(case.state) is CaseState.AWAITING_EXCEPTION:
+            buttons = _exception_buttons(button_value(case))
     elif event.kind in ("exception_approved", "exception_denied"):
         verdict = "approved" if event.kind == "exception_approved" else "denied"
-        line = f":scales: {who} {verdict} the exception on {view.label}."
+        line = f":scales: {who} {verdict} the exception on {view.label}: *{to}*."
         free_text = data.get("reason")
+    elif event.to_state:
+        line = f"{who} moved {view.label} from *{frm}* to *{to}*."
     else:
-        line = f"{who}: {escape_mrkdwn(event.kind, 100)} on {view.label}."
+        line = f"{who}: {escape_mrkdwn(event.kind.replace('_', ' '), 100)} on {view.label}."
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=clip(line, SECTION_TEXT)))]
     if free_text:
         blocks.append(SectionBlock(text=PlainTextObject(text=clip(free_text, SECTION_TEXT), emoji=False)))

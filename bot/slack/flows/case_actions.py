@@ -147,7 +147,8 @@ async def ask_reason(
     needed, change = reason_forms(deps)[callback_id]
     roles = await deps.roles.roles_of(click.user_id)
     if not needed & roles:
-        await apply(deps, client, click, change, reason=None)  # the service records why it refused
+        # The service refuses on the role (and records it); the reason is never read for that.
+        await apply(deps, client, click, change, reason="(refused before the form opened)")
         return
     view = reason_modal(callback_id, case_label=cases.case_label(click.case_id), metadata=json.dumps(
         {"case_id": click.case_id, "version": click.version, "channel": click.channel,

@@ -1,0 +1,44 @@
+"""`/security`: acknowledged at once, the modal opened with the trigger id, subcommands answered."""
+
+from __future__ import annotations
+
+from tests.slack.harness import CSM, NOBODY, Bot
+
+
+def test_security_opens_the_intake_modal_with_the_callers_timezone(bot: Bot) -> None:
+    response = bot.command("", trigger_id="trigger-open")
+    assert response.status_code == 200 and response.text == ""
+    opened = bot.slack.wait_for_call("views.open")
+    assert opened.ok and opened.args["trigger_id"] == "trigger-open"
+    blocks = {b.get("block_id") for b in opened.args["view"]["blocks"]}
+    assert {"customer_namespace", "requester_username", "ticket_reference", "window_start", "window_end",
+            "projects", "groups", "users", "event_types", "personal_data", "log_sources",
+            "paid_plan_confirmed", "description"} <= blocks
+    # users.info said Europe/Berlin: the open modal is updated in place (hash-checked) to show it.
+    updated = bot.slack.wait_for_call("views.update")
+    assert updated.ok and updated.args["hash"] == opened.response["view"]["hash"]
+    assert "Europe/Berlin" in str(updated.args["view"]["blocks"])
+
+
+def test_duplicate_command_delivery_opens_one_modal(bot: Bot) -> None:
+    bot.command("", trigger_id="trigger-twice")
+    bot.command("", trigger_id="trigger-twice")
+    bot.slack.wait_for(lambda: len(bot.slack.calls_to("views.open")) == 2)
+    assert len(bot.slack.calls_to("views.open", ok=True)) == 1
+
+
+def test_help_and_unknown_subcommands_answer_in_the_acknowledgement(bot: Bot) -> None:
+    assert "/security status" in bot.command("help").json()["text"]
+    unknown = bot.command("<!channel> now").json()
+    assert "&lt;!channel&gt;" in unknown["text"] and "<!channel>" not in unknown["text"]
+    assert unknown["response_type"] == "ephemeral"
+
+
+def test_list_and_status(bot: Bot) -> None:
+    bot.command("list", user=CSM)
+    listed = bot.slack.wait_for_call("response_url")
+    assert "no open cases" in listed.args["text"]
+    bot.command("status LD-999", user=CSM)
+    bot.slack.wait_for(lambda: any("No case LD-999" in c.args["text"] for c in bot.slack.calls_to("response_url")))
+    bot.command("status nonsense", user=NOBODY)
+    bot.slack.wait_for(lambda: any("is not a case id" in c.args["text"] for c in bot.slack.calls_to("response_url")))

@@ -1,0 +1,85 @@
+"""The intake modal submitted: field errors, "checking…", the decision, one case however often delivered."""
+
+from __future__ import annotations
+
+from tests.slack.harness import CASE_CHANNEL, CSM, Bot, FactsDirectory, form_values
+
+
+def _result(bot: Bot, view_id: str, *, count: int = 1) -> dict:
+    call = bot.slack.wait_for(lambda: [c for c in bot.slack.calls_to("views.update", ok=True)
+                                       if c.args.get("view_id") == view_id and not c.args.get("hash")][count - 1:])
+    return call[0].args["view"]
+
+
+def test_malformed_values_come_back_on_their_fields(bot: Bot) -> None:
+    view_id = bot.open_intake()
+    values = form_values(namespace="<!channel>", contact="", projects="acme-corp/api\n<@U123>",
+                         event_types=("no_such_event",))
+    values["window_end"]["window_end"]["selected_date_time"] = values["window_start"]["window_start"][
+        "selected_date_time"]
+    response = bot.submit(values, view_id=view_id)
+    body = response.json()
+    assert body["response_action"] == "errors"
+    assert set(body["errors"]) == {"customer_namespace", "requester_username", "projects", "event_types",
+                                   "window_end"}
+    assert all("<" not in message for message in body["errors"].values())
+    assert bot.cases() == []
+
+
+def test_eligible_request_becomes_a_case_with_a_thread(bot: Bot) -> None:
+    view_id = bot.open_intake()
+    response = bot.submit(form_values(), view_id=view_id)
+    assert response.json()["response_action"] == "update"
+    assert "Checking" in str(response.json()["view"])
+    view = _result(bot, view_id)
+    assert "Eligible" in str(view) and "LD-1" in str(view)
+    case = bot.cases()[0]
+    assert case.state == "requested" and case.decision == "eligible" and case.created_by == CSM
+    posted = bot.slack.wait_for_call("chat.postMessage", lambda c: c.args["channel"] == CASE_CHANNEL)
+    assert "LD-1" in str(posted.args["blocks"])
+    bot.wait(lambda: bot.case(case.id).slack_thread_ts == posted.response["ts"])
+
+
+def test_the_same_submission_delivered_twice_makes_one_case(bot: Bot) -> None:
+    view_id = bot.open_intake()
+    values = form_values()
+    for _ in range(3):
+        bot.submit(values, view_id=view_id)
+    _result(bot, view_id, count=3)
+    assert len(bot.cases()) == 1
+    bot.wait(lambda: bot.case(1).slack_thread_ts)
+    assert len([c for c in bot.slack.calls_to("chat.postMessage") if not c.args.get("thread_ts")]) == 1
+
+
+def test_rescope_shows_what_to_narrow_and_the_form_again(bot: Bot) -> None:
+    view_id = bot.open_intake()
+    many = "\n".join(f"acme-corp/p{i}" for i in range(12))
+    bot.submit(form_values(projects=many), view_id=view_id)
+    view = _result(bot, view_id)
+    assert view["callback_id"] == "intake" and view["submit"]["text"] == "Resubmit"
+    assert "Narrow the scope" in str(view) and "Remedy" in str(view)
+    assert '"attempt":2' in view["private_metadata"]
+    # Edited and resubmitted: a new attempt of the same view is judged again.
+    bot.submit(form_values(projects="acme-corp/api"), view_id=view_id, private_metadata=view["private_metadata"])
+    assert "Eligible" in str(_result(bot, view_id, count=2))
+    assert [c.decision for c in bot.cases()] == ["rescope", "eligible"]
+
+
+def test_ineligible_request_is_recorded_and_nothing_is_created(bot: Bot) -> None:
+    view_id = bot.open_intake()
+    bot.submit(form_values(projects="other-corp/api"), view_id=view_id)
+    view = _result(bot, view_id)
+    assert "Not eligible" in str(view) and "Remedy" in str(view)
+    case = bot.cases()[0]
+    assert case.state == "rejected" and case.decision == "ineligible"
+    bot.runtime.tick()
+    assert not [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == CASE_CHANNEL]
+
+
+def test_a_slow_directory_does_not_delay_acknowledgements(bot: Bot, directory: FactsDirectory) -> None:
+    view_id = bot.open_intake()
+    directory.delay = 1.0
+    bot.submit(form_values(), view_id=view_id)
+    response = bot.command("help")
+    assert response.elapsed.total_seconds() < 0.5
+    assert "Eligible" in str(_result(bot, view_id))
