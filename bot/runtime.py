@@ -39,17 +39,25 @@ TICK_JOB = "tick"
 TickJob = Callable[[datetime], Any]
 
 
-class MissingSettings(Exception):  # noqa: N818 -- names what is missing, for one clear message
+class MissingSettings(Exception):
     def __init__(self, names: list[str]) -> None:
         super().__init__(", ".join(names))
         self.names = names
 
 
 REQUIRED = {
-    "serve": (("slack_bot_token", "SLACK_BOT_TOKEN"), ("slack_signing_secret", "SLACK_SIGNING_SECRET"),
-              ("gitlab_token", "GITLAB_TOKEN"), ("case_channel", "LOGDIVE_CASE_CHANNEL")),
-    "socket": (("slack_bot_token", "SLACK_BOT_TOKEN"), ("slack_app_token", "SLACK_APP_TOKEN"),
-               ("gitlab_token", "GITLAB_TOKEN"), ("case_channel", "LOGDIVE_CASE_CHANNEL")),
+    "serve": (
+        ("slack_bot_token", "SLACK_BOT_TOKEN"),
+        ("slack_signing_secret", "SLACK_SIGNING_SECRET"),
+        ("gitlab_token", "GITLAB_TOKEN"),
+        ("case_channel", "LOGDIVE_CASE_CHANNEL"),
+    ),
+    "socket": (
+        ("slack_bot_token", "SLACK_BOT_TOKEN"),
+        ("slack_app_token", "SLACK_APP_TOKEN"),
+        ("gitlab_token", "GITLAB_TOKEN"),
+        ("case_channel", "LOGDIVE_CASE_CHANNEL"),
+    ),
     "sweep": (("slack_bot_token", "SLACK_BOT_TOKEN"), ("gitlab_token", "GITLAB_TOKEN")),
 }
 
@@ -116,8 +124,9 @@ class Runtime:
             clock=self.clock,
             directory=self.directory,
             roles=RoleDirectory.from_settings(client, self.settings),
-            timezones=TimezoneDirectory(client, default=self.settings.default_timezone,
-                                        ttl_seconds=self.settings.role_cache_seconds),
+            timezones=TimezoneDirectory(
+                client, default=self.settings.default_timezone, ttl_seconds=self.settings.role_cache_seconds
+            ),
             work=self.work,
             kick=self.kick,
         )

@@ -23,7 +23,9 @@ from bot.runtime import Runtime
 
 HTTP_REQUESTS = Counter("logdive_http_requests_total", "HTTP requests", ["path", "status"])
 HTTP_SECONDS = Histogram(
-    "logdive_http_request_seconds", "HTTP request latency", ["path"],
+    "logdive_http_request_seconds",
+    "HTTP request latency",
+    ["path"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3, 10),
 )
 

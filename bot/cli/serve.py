@@ -26,8 +26,9 @@ def _settings_for(mode: str) -> Settings:
     except MissingSettings as missing:
         err.print(
             f"logdive {mode}: missing {', '.join(missing.names)} — set "
-            f"{'it' if len(missing.names) == 1 else 'them'} in the environment or in the LOGDIVE_CONFIG file.",
-            highlight=False, markup=False,
+            f"{'it' if len(missing.names) == 1 else 'them'} in the environment or the LOGDIVE_CONFIG file.",
+            highlight=False,
+            markup=False,
         )
         raise typer.Exit(2) from None
     configure_logging(settings.log_level)
@@ -49,10 +50,17 @@ def register(app: typer.Typer) -> None:
         settings = _settings_for("serve")
         upgrade(settings.database_url)
         runtime = Runtime(settings)
-        server = uvicorn.Server(uvicorn.Config(
-            create_server(runtime), host=host, port=port, log_config=None, access_log=False,
-            lifespan="on", timeout_graceful_shutdown=10,
-        ))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_server(runtime),
+                host=host,
+                port=port,
+                log_config=None,
+                access_log=False,
+                lifespan="on",
+                timeout_graceful_shutdown=10,
+            )
+        )
         runtime.start()
         try:
             server.run()
@@ -80,8 +88,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def sweep(
-        now: Annotated[str | None, typer.Option(help="Replay this ISO 8601 moment, e.g. 2026-11-08T09:00:00Z.")]
-        = None,
+        now: Annotated[
+            str | None, typer.Option(help="Replay this ISO 8601 moment, e.g. 2026-11-08T09:00:00Z.")
+        ] = None,
     ) -> None:
         """One scheduler tick (outbox, reminders, retention), for cron."""
         settings = _settings_for("sweep")
@@ -98,5 +107,8 @@ def register(app: typer.Typer) -> None:
         if report is None:
             err.print("outbox: delivery failed; see the log", highlight=False, markup=False)
             raise typer.Exit(1)
-        print(f"outbox: {len(report.delivered)} delivered, {len(report.retrying)} retrying, "
-              f"{len(report.parked)} parked", file=sys.stdout)
+        print(
+            f"outbox: {len(report.delivered)} delivered, {len(report.retrying)} retrying, "
+            f"{len(report.parked)} parked",
+            file=sys.stdout,
+        )

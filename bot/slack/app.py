@@ -36,7 +36,7 @@ def create_app(deps: SlackDeps, client: AsyncWebClient, *, socket_mode: bool = F
     log_safety.install()
 
     @app.middleware
-    async def provide_deps(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:  # noqa: A002 -- Bolt injects by name
+    async def provide_deps(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
         context["deps"] = deps
         await next()
 

@@ -36,8 +36,12 @@ class Background:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             exc = task.exception()
-            log.error("slack.background_failed", task=task.get_name(), error=type(exc).__name__,
-                      detail=str(exc)[:300])
+            log.error(
+                "slack.background_failed",
+                task=task.get_name(),
+                error=type(exc).__name__,
+                detail=str(exc)[:300],
+            )
 
     async def gitlab(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(
@@ -45,7 +49,9 @@ class Background:
         )
 
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._db, functools.partial(fn, *args, **kwargs))
+        return await asyncio.get_running_loop().run_in_executor(
+            self._db, functools.partial(fn, *args, **kwargs)
+        )
 
     @property
     def pending(self) -> int:

@@ -21,15 +21,27 @@ from bot.slack.blocks.case import CaseView, case_message, event_message
 
 THREAD_POST = cases.SLACK_THREAD_POST
 CASE_REFRESH = "slack.case_refresh"
-_PERMANENT = {"channel_not_found", "not_in_channel", "invalid_blocks", "invalid_arguments", "is_archived",
-              "msg_too_long", "no_text", "invalid_auth", "account_inactive", "token_revoked"}
+_PERMANENT = {
+    "channel_not_found",
+    "not_in_channel",
+    "invalid_blocks",
+    "invalid_arguments",
+    "is_archived",
+    "msg_too_long",
+    "no_text",
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+}
 
 
 def case_view(session: Session, case: Case) -> CaseView:
     latest = session.exec(
         select(CaseEvent.kind)
-        .where(CaseEvent.case_id == case.id,
-               col(CaseEvent.kind).in_(["exception_requested", "exception_approved", "exception_denied"]))
+        .where(
+            CaseEvent.case_id == case.id,
+            col(CaseEvent.kind).in_(["exception_requested", "exception_approved", "exception_denied"]),
+        )
         .order_by(col(CaseEvent.id).desc())
     ).first()
     return CaseView(label=cases.case_label(case.id or 0), exception_pending=latest == "exception_requested")

@@ -51,7 +51,9 @@ class RoleDirectory:
 
     async def roles_of(self, user_id: str) -> frozenset[Role]:
         found = await asyncio.gather(*(self._members(group) for group in self._groups.values()))
-        return frozenset(role for role, members in zip(self._groups, found, strict=True) if user_id in members)
+        return frozenset(
+            role for role, members in zip(self._groups, found, strict=True) if user_id in members
+        )
 
     async def _members(self, group: str) -> frozenset[str]:
         cached = self._cache.get(group)

@@ -16,12 +16,18 @@ from workflows.states import Role
 
 def request(description: str = "Who made this token?", ticket: str = "ZD-7") -> LogDiveRequest:
     now = datetime.now(UTC)
-    return LogDiveRequest.model_validate({
-        "customer_namespace": "acme-corp", "requester_username": "alice-acme",
-        "window": {"start": now - timedelta(days=3), "end": now - timedelta(days=1)},
-        "resources": {"projects": ["acme-corp/api"]}, "event_types": ["member_updated"],
-        "paid_plan_confirmed": True, "description": description, "ticket_reference": ticket,
-    })
+    return LogDiveRequest.model_validate(
+        {
+            "customer_namespace": "acme-corp",
+            "requester_username": "alice-acme",
+            "window": {"start": now - timedelta(days=3), "end": now - timedelta(days=1)},
+            "resources": {"projects": ["acme-corp/api"]},
+            "event_types": ["member_updated"],
+            "paid_plan_confirmed": True,
+            "description": description,
+            "ticket_reference": ticket,
+        }
+    )
 
 
 def make_case(bot: Bot, kind: str = "eligible", **request_fields: str) -> Case:
@@ -31,13 +37,22 @@ def make_case(bot: Bot, kind: str = "eligible", **request_fields: str) -> Case:
     now = datetime.now(UTC)
     assessment = evaluate(req, facts, bot.runtime.policy, now)
     with session_scope(bot.database_url) as session:
-        case, _ = cases.record_intake(session, request=req, assessment=assessment, actor=CSM, now=now,
-                                      idempotency_key=f"test:{uuid.uuid4()}", channel=CASE_CHANNEL)
+        case, _ = cases.record_intake(
+            session,
+            request=req,
+            assessment=assessment,
+            actor=CSM,
+            now=now,
+            idempotency_key=f"test:{uuid.uuid4()}",
+            channel=CASE_CHANNEL,
+        )
         case_id = case.id
     assert case_id is not None
     with session_scope(bot.database_url) as session:
         if kind == "pending":
-            cases.request_exception(session, case_id, actor=CSM, roles={Role.CSM}, now=now, reason="Board asks.")
+            cases.request_exception(
+                session, case_id, actor=CSM, roles={Role.CSM}, now=now, reason="Board asks."
+            )
         if kind == "triaged":
             cases.claim(session, case_id, actor=SUPPORT, roles={Role.SUPPORT}, now=now)
     bot.runtime.kick()

@@ -28,5 +28,7 @@ def bot(database_url: str, slack_standin: SlackStandIn, directory: FactsDirector
     yield running
     stop_bot(running, server, thread)
     # Every view and message the bot sent passed slack_sdk.models validation in the stand-in.
-    invalid = [c for c in slack_standin.calls if c.response.get("error") in ("invalid_blocks", "invalid_arguments")]
+    invalid = [
+        c for c in slack_standin.calls if c.response.get("error") in ("invalid_blocks", "invalid_arguments")
+    ]
     assert not invalid, [(c.method, c.response) for c in invalid]

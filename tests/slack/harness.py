@@ -34,9 +34,19 @@ CASE_CHANNEL = "C0CASES01"
 TEAM = "T0STANDIN"
 
 # Users by role; LEGAL2 is a second Legal approver, NOBODY holds no role.
-CSM, SUPPORT, SIRT, LEGAL, LEGAL2, NOBODY = "U0CSM0001", "U0SUP0001", "U0SIR0001", "U0LEG0001", "U0LEG0002", "U0NOB0001"
+CSM, SUPPORT, SIRT, LEGAL, LEGAL2, NOBODY = (
+    "U0CSM0001",
+    "U0SUP0001",
+    "U0SIR0001",
+    "U0LEG0001",
+    "U0LEG0002",
+    "U0NOB0001",
+)
 GROUPS = {"S0CSM": [CSM], "S0SUP": [SUPPORT], "S0SIR": [SIRT], "S0LEG": [LEGAL, LEGAL2]}
-USERS = {u: {"id": u, "tz": "Europe/Berlin", "tz_offset": 3600} for u in (CSM, SUPPORT, SIRT, LEGAL, LEGAL2, NOBODY)}
+USERS = {
+    u: {"id": u, "tz": "Europe/Berlin", "tz_offset": 3600}
+    for u in (CSM, SUPPORT, SIRT, LEGAL, LEGAL2, NOBODY)
+}
 
 
 class FactsDirectory:
@@ -56,8 +66,10 @@ class FactsDirectory:
             ResourceFacts(kind=kind, name=name, exists=True, full_path=name)
             for kind, names in (("project", request.resources.projects), ("group", request.resources.groups))
             for name in names
-        ] + [ResourceFacts(kind="user", name=u, exists=True, member_of_namespace=True)
-             for u in request.resources.users]
+        ] + [
+            ResourceFacts(kind="user", name=u, exists=True, member_of_namespace=True)
+            for u in request.resources.users
+        ]
         return DirectoryFacts(
             namespace=NamespaceFacts(id=1, full_path=ns, kind="group", plan=self.plan),
             requester_exists=True,
@@ -93,25 +105,37 @@ def form_values(
     def one(block: str, element: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         return block, {block: element}
 
-    return dict([
-        one("customer_namespace", text(namespace)),
-        one("requester_username", text(contact)),
-        one("ticket_reference", text(ticket)),
-        one("window_start", {"type": "datetimepicker", "selected_date_time": int(start.timestamp())}),
-        one("window_end", {"type": "datetimepicker", "selected_date_time": int(end.timestamp())}),
-        one("projects", text(projects)),
-        one("groups", text(groups)),
-        one("users", text(users)),
-        one("event_types", {"type": "multi_external_select",
-                            "selected_options": [{"value": e, "text": {"type": "plain_text", "text": e}}
-                                                 for e in event_types]}),
-        one("personal_data", {"type": "radio_buttons",
-                              "selected_option": {"value": "yes" if personal_data else "no"}}),
-        one("log_sources", {"type": "checkboxes", "selected_options": [{"value": s} for s in sources]}),
-        one("paid_plan_confirmed", {"type": "checkboxes",
-                                    "selected_options": [{"value": "confirmed"}] if paid else []}),
-        one("description", text(description)),
-    ])
+    return dict(
+        [
+            one("customer_namespace", text(namespace)),
+            one("requester_username", text(contact)),
+            one("ticket_reference", text(ticket)),
+            one("window_start", {"type": "datetimepicker", "selected_date_time": int(start.timestamp())}),
+            one("window_end", {"type": "datetimepicker", "selected_date_time": int(end.timestamp())}),
+            one("projects", text(projects)),
+            one("groups", text(groups)),
+            one("users", text(users)),
+            one(
+                "event_types",
+                {
+                    "type": "multi_external_select",
+                    "selected_options": [
+                        {"value": e, "text": {"type": "plain_text", "text": e}} for e in event_types
+                    ],
+                },
+            ),
+            one(
+                "personal_data",
+                {"type": "radio_buttons", "selected_option": {"value": "yes" if personal_data else "no"}},
+            ),
+            one("log_sources", {"type": "checkboxes", "selected_options": [{"value": s} for s in sources]}),
+            one(
+                "paid_plan_confirmed",
+                {"type": "checkboxes", "selected_options": [{"value": "confirmed"}] if paid else []},
+            ),
+            one("description", text(description)),
+        ]
+    )
 
 
 @dataclass
@@ -128,24 +152,48 @@ class Bot:
         return self.runtime.database_url
 
     # -- signed requests --------------------------------------------------------------------------
-    def signed_post(self, body: str, *, content_type: str = "application/x-www-form-urlencoded",
-                    timestamp: int | None = None, secret: str = SIGNING_SECRET,
-                    headers: dict[str, str] | None = None) -> httpx.Response:
+    def signed_post(
+        self,
+        body: str,
+        *,
+        content_type: str = "application/x-www-form-urlencoded",
+        timestamp: int | None = None,
+        secret: str = SIGNING_SECRET,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         ts = str(timestamp if timestamp is not None else int(time.time()))
         signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
-        return self.http.post(f"{self.url}/slack/events", content=body.encode(), headers={
-            "Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature,
-            **(headers or {}),
-        })
+        return self.http.post(
+            f"{self.url}/slack/events",
+            content=body.encode(),
+            headers={
+                "Content-Type": content_type,
+                "X-Slack-Request-Timestamp": ts,
+                "X-Slack-Signature": signature,
+                **(headers or {}),
+            },
+        )
 
     def command(self, text: str = "", *, user: str = CSM, trigger_id: str | None = None) -> httpx.Response:
         n = next(self._ids)
-        return self.signed_post(urlencode({
-            "token": "legacy", "team_id": TEAM, "team_domain": "standin", "channel_id": "C0GENERAL",
-            "channel_name": "general", "user_id": user, "user_name": "someone", "command": "/security",
-            "text": text, "api_app_id": "A0LOGDIVE", "response_url": self.slack.response_url(f"cmd{n}"),
-            "trigger_id": trigger_id or f"trigger-{n}",
-        }))
+        return self.signed_post(
+            urlencode(
+                {
+                    "token": "legacy",
+                    "team_id": TEAM,
+                    "team_domain": "standin",
+                    "channel_id": "C0GENERAL",
+                    "channel_name": "general",
+                    "user_id": user,
+                    "user_name": "someone",
+                    "command": "/security",
+                    "text": text,
+                    "api_app_id": "A0LOGDIVE",
+                    "response_url": self.slack.response_url(f"cmd{n}"),
+                    "trigger_id": trigger_id or f"trigger-{n}",
+                }
+            )
+        )
 
     def open_intake(self, user: str = CSM) -> str:
         """Run /security and return the id of the modal Slack opened."""
@@ -157,22 +205,59 @@ class Bot:
     def payload(self, payload: dict[str, Any]) -> httpx.Response:
         return self.signed_post(urlencode({"payload": json.dumps(payload)}))
 
-    def submit(self, values: dict[str, Any], *, view_id: str, user: str = CSM, callback_id: str = "intake",
-               private_metadata: str = '{"attempt":1,"tz":"Europe/Berlin"}') -> httpx.Response:
-        return self.payload({
-            "type": "view_submission", "team": {"id": TEAM}, "user": {"id": user}, "api_app_id": "A0LOGDIVE",
-            "trigger_id": f"trigger-v{next(self._ids)}",
-            "view": {"id": view_id, "type": "modal", "callback_id": callback_id, "hash": "h",
-                     "private_metadata": private_metadata, "state": {"values": values}},
-        })
+    def submit(
+        self,
+        values: dict[str, Any],
+        *,
+        view_id: str,
+        user: str = CSM,
+        callback_id: str = "intake",
+        private_metadata: str = '{"attempt":1,"tz":"Europe/Berlin"}',
+    ) -> httpx.Response:
+        return self.payload(
+            {
+                "type": "view_submission",
+                "team": {"id": TEAM},
+                "user": {"id": user},
+                "api_app_id": "A0LOGDIVE",
+                "trigger_id": f"trigger-v{next(self._ids)}",
+                "view": {
+                    "id": view_id,
+                    "type": "modal",
+                    "callback_id": callback_id,
+                    "hash": "h",
+                    "private_metadata": private_metadata,
+                    "state": {"values": values},
+                },
+            }
+        )
 
-    def click(self, action_id: str, value: str, *, user: str, message_ts: str | None = None,
-              channel: str | None = CASE_CHANNEL, view: dict[str, Any] | None = None) -> httpx.Response:
+    def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user: str,
+        message_ts: str | None = None,
+        channel: str | None = CASE_CHANNEL,
+        view: dict[str, Any] | None = None,
+    ) -> httpx.Response:
         body: dict[str, Any] = {
-            "type": "block_actions", "team": {"id": TEAM}, "user": {"id": user}, "api_app_id": "A0LOGDIVE",
-            "trigger_id": f"trigger-a{next(self._ids)}", "response_url": self.slack.response_url("act"),
-            "actions": [{"action_id": action_id, "block_id": "b", "value": value, "type": "button",
-                         "action_ts": str(time.time())}],
+            "type": "block_actions",
+            "team": {"id": TEAM},
+            "user": {"id": user},
+            "api_app_id": "A0LOGDIVE",
+            "trigger_id": f"trigger-a{next(self._ids)}",
+            "response_url": self.slack.response_url("act"),
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": "b",
+                    "value": value,
+                    "type": "button",
+                    "action_ts": str(time.time()),
+                }
+            ],
         }
         if view is not None:
             body["view"] = view
@@ -204,22 +289,37 @@ class Bot:
         return self.slack.wait_for(predicate, timeout)
 
 
-def start_bot(database_url: str, slack: SlackStandIn, directory: FactsDirectory,
-              **settings_overrides: Any) -> tuple[Bot, uvicorn.Server, threading.Thread]:
+def start_bot(
+    database_url: str, slack: SlackStandIn, directory: FactsDirectory, **settings_overrides: Any
+) -> tuple[Bot, uvicorn.Server, threading.Thread]:
     settings = Settings(
-        slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=slack.base_url,
-        gitlab_token="glpat-standin", database_url=database_url, case_channel=CASE_CHANNEL,
-        csm_group="S0CSM", support_group="S0SUP", sirt_group="S0SIR", legal_group="S0LEG",
-        role_cache_seconds=60, **settings_overrides,
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.base_url,
+        gitlab_token="glpat-standin",
+        database_url=database_url,
+        case_channel=CASE_CHANNEL,
+        csm_group="S0CSM",
+        support_group="S0SUP",
+        sirt_group="S0SIR",
+        legal_group="S0LEG",
+        role_cache_seconds=60,
+        **settings_overrides,
     )
-    runtime = Runtime(settings, directory=directory, tick_seconds=0.2, lease_seconds=10,
-                      retry=outbox.RetryPolicy(base_seconds=0.1, cap_seconds=0.5, max_attempts=20))
+    runtime = Runtime(
+        settings,
+        directory=directory,
+        tick_seconds=0.2,
+        lease_seconds=10,
+        retry=outbox.RetryPolicy(base_seconds=0.1, cap_seconds=0.5, max_attempts=20),
+    )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_server(runtime), log_config=None, access_log=False,
-                                           lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_server(runtime), log_config=None, access_log=False, lifespan="on")
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -228,8 +328,13 @@ def start_bot(database_url: str, slack: SlackStandIn, directory: FactsDirectory,
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.01)
     runtime.start()
-    bot = Bot(url=f"http://127.0.0.1:{port}", slack=slack, runtime=runtime, directory=directory,
-              http=httpx.Client(timeout=10))
+    bot = Bot(
+        url=f"http://127.0.0.1:{port}",
+        slack=slack,
+        runtime=runtime,
+        directory=directory,
+        http=httpx.Client(timeout=10),
+    )
     return bot, server, thread
 
 

@@ -28,6 +28,9 @@ def test_stale_signature_is_refused(bot: Bot) -> None:
 
 
 def test_unsigned_request_is_refused(bot: Bot) -> None:
-    response = bot.http.post(f"{bot.url}/slack/events", content=b"command=/security",
-                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = bot.http.post(
+        f"{bot.url}/slack/events",
+        content=b"command=/security",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 401

@@ -1,4 +1,4 @@
-"""A local stand-in for Slack's Web API: records every call, validates tokens and Block Kit, answers like Slack."""
+"""A local stand-in for Slack's Web API: records calls, validates tokens and Block Kit, answers like Slack."""
 
 from tests.slack_standin.server import SlackCall, SlackStandIn
 

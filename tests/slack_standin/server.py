@@ -244,8 +244,14 @@ class SlackStandIn:
 
     # -- methods (called with the lock held) -----------------------------------------------------
     def _m_auth_test(self, _args: dict[str, Any]) -> dict[str, Any]:
-        return {"url": "https://standin.slack.com/", "team": "Stand-in", "user": "logdive",
-                "team_id": "T0STANDIN", "user_id": "U0LOGDIVE", "bot_id": "B0LOGDIVE"}
+        return {
+            "url": "https://standin.slack.com/",
+            "team": "Stand-in",
+            "user": "logdive",
+            "team_id": "T0STANDIN",
+            "user_id": "U0LOGDIVE",
+            "bot_id": "B0LOGDIVE",
+        }
 
     def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         trigger = args.get("trigger_id")
@@ -263,8 +269,9 @@ class SlackStandIn:
     def _m_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
         view_id = args.get("view_id")
         if not view_id and args.get("external_id"):
-            view_id = next((k for k, v in self.views.items() if v.get("external_id") == args["external_id"]),
-                           None)
+            view_id = next(
+                (k for k, v in self.views.items() if v.get("external_id") == args["external_id"]), None
+            )
         if not view_id or view_id not in self.views:
             raise SlackError("not_found")
         view = self._view_arg(args)
@@ -285,7 +292,7 @@ class SlackStandIn:
         self.views[view_id] = stored
         return stored
 
-    def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802 -- Slack's name
+    def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = args.get("channel")
         if not channel:
             raise SlackError("channel_not_found")
@@ -306,7 +313,7 @@ class SlackStandIn:
         self.messages[key] = {**self.messages[key], "text": args.get("text"), "blocks": args.get("blocks")}
         return {"channel": key[0], "ts": key[1], "message": self.messages[key]}
 
-    def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802 -- Slack's name
+    def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("channel") or not args.get("user"):
             raise SlackError("invalid_arguments", detail="channel and user are required")
         validate_blocks(args.get("blocks"), args.get("text"))

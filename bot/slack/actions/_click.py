@@ -16,7 +16,11 @@ Work = Callable[[SlackDeps, AsyncWebClient, Click], Awaitable[Any]]
 
 
 async def acknowledge_and_hand_on(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext, work: Work,
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    work: Work,
     name: str,
 ) -> None:
     await ack()

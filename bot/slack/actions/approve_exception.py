@@ -14,7 +14,6 @@ from bot.slack.flows import case_actions
 from bot.slack.flows.case_actions import Click, apply
 
 
-
 async def _work(deps: SlackDeps, client: AsyncWebClient, click: Click) -> None:
     await apply(deps, client, click, case_actions.decide_exception(deps, approve=True))
 

@@ -9,10 +9,9 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.actions._click import acknowledge_and_hand_on
-from bot.slack.deps import SlackDeps
 from bot.slack.blocks.forms import CUSTOMER_UPDATE_CALLBACK
+from bot.slack.deps import SlackDeps
 from bot.slack.flows.case_actions import Click, ask_reason
-
 
 
 async def _work(deps: SlackDeps, client: AsyncWebClient, click: Click) -> None:

@@ -47,6 +47,8 @@ def _exception_buttons(value: str) -> list[ButtonElement]:
         ButtonElement(text="Approve exception", action_id=APPROVE_EXCEPTION, value=value, style="primary"),
         ButtonElement(text="Deny exception", action_id=DENY_EXCEPTION, value=value, style="danger"),
     ]
+
+
 STATE_LABELS = {
     CaseState.REQUESTED: "Requested",
     CaseState.AWAITING_EXCEPTION: "Awaiting Legal exception",
@@ -100,22 +102,36 @@ def _buttons(case: Case, view: CaseView) -> list[ButtonElement]:
     if (state is CaseState.REQUESTED and eligible) or state is CaseState.EXCEPTION_APPROVED:
         buttons.append(ButtonElement(text="Claim", action_id=CLAIM, value=value, style="primary"))
     if state is CaseState.REQUESTED and case.decision == "exception_required":
-        buttons.append(ButtonElement(text="Request Legal exception", action_id=REQUEST_EXCEPTION, value=value))
+        buttons.append(
+            ButtonElement(text="Request Legal exception", action_id=REQUEST_EXCEPTION, value=value)
+        )
     if state is CaseState.AWAITING_EXCEPTION:
         buttons.extend(_exception_buttons(value))
     for target in CaseState:
         if target in _OWN_BUTTON or not needs(state, target) or state is CaseState.AWAITING_EXCEPTION:
             continue
-        buttons.append(ButtonElement(
-            text=MOVE_LABELS.get(target, STATE_LABELS[target]), action_id=TRANSITION_PREFIX + target.value,
-            value=value,
-        ))
+        buttons.append(
+            ButtonElement(
+                text=MOVE_LABELS.get(target, STATE_LABELS[target]),
+                action_id=TRANSITION_PREFIX + target.value,
+                value=value,
+            )
+        )
     buttons.append(ButtonElement(text="Log customer update", action_id=LOG_UPDATE, value=value))
-    buttons.append(ButtonElement(
-        text="Cancel case", action_id=CANCEL, value=value, style="danger",
-        confirm=ConfirmObject(title="Cancel this case?", text="The case closes and nobody works on it.",
-                              confirm="Cancel case", deny="Keep it"),
-    ))
+    buttons.append(
+        ButtonElement(
+            text="Cancel case",
+            action_id=CANCEL,
+            value=value,
+            style="danger",
+            confirm=ConfirmObject(
+                title="Cancel this case?",
+                text="The case closes and nobody works on it.",
+                confirm="Cancel case",
+                deny="Keep it",
+            ),
+        )
+    )
     return buttons
 
 
@@ -124,6 +140,7 @@ def case_message(case: Case, view: CaseView) -> tuple[str, list[Block]]:
     state = CaseState(case.state)
     route = {"support": "Support", "security": "SIRT"}.get(case.route or "", "—")
     window = (case.request or {}).get("window") or {}
+    issue = link(case.sirt_issue_url, f"#{case.sirt_issue_iid}") if case.sirt_issue_url else "not yet"
     fields = [
         f"*State*\n{STATE_LABELS[state]}",
         f"*Route*\n{route}",
@@ -134,7 +151,7 @@ def case_message(case: Case, view: CaseView) -> tuple[str, list[Block]]:
         f"*Window*\n{_window(window)}",
         f"*Next customer update due*\n{when(case.next_update_due)}",
         f"*Ticket*\n{escape_mrkdwn(case.ticket_reference or '—', 300)}",
-        f"*SIRT issue*\n{link(case.sirt_issue_url, f'#{case.sirt_issue_iid}') if case.sirt_issue_url else 'not yet'}",
+        f"*SIRT issue*\n{issue}",
     ]
     blocks: list[Block] = [
         HeaderBlock(text=clip(f"{view.label} · {case.customer_namespace}", HEADER_TEXT)),
@@ -142,14 +159,25 @@ def case_message(case: Case, view: CaseView) -> tuple[str, list[Block]]:
     ]
     if case.description:
         # The CSM's own words: plain text, so nothing in them is read as formatting, links or mentions.
-        blocks.append(SectionBlock(text=PlainTextObject(text=clip(case.description, SECTION_TEXT), emoji=False)))
+        blocks.append(
+            SectionBlock(text=PlainTextObject(text=clip(case.description, SECTION_TEXT), emoji=False))
+        )
     buttons = _buttons(case, view)
     if buttons:
         blocks.append(ActionsBlock(block_id=f"case:{case.id}", elements=buttons))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(
-        text=f"{escape_mrkdwn(view.label)} · version {case.version} · updated {when(case.updated_at)}"
-    )]))
-    text = clip(f"{view.label} ({STATE_LABELS[state]}): log-dive for {case.customer_namespace}", FALLBACK_TEXT)
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"{escape_mrkdwn(view.label)} · version {case.version} · "
+                    f"updated {when(case.updated_at)}"
+                )
+            ]
+        )
+    )
+    text = clip(
+        f"{view.label} ({STATE_LABELS[state]}): log-dive for {case.customer_namespace}", FALLBACK_TEXT
+    )
     return text, blocks
 
 
@@ -179,7 +207,9 @@ def event_message(case: Case, event: CaseEvent, view: CaseView) -> tuple[str, li
     if event.kind == "claimed":
         line = f"{who} claimed {view.label}: *{to}*."
     elif event.kind == "customer_update":
-        line = f"{who} logged a customer update on {view.label}. Next update due {when(case.next_update_due)}."
+        line = (
+            f"{who} logged a customer update on {view.label}. Next update due {when(case.next_update_due)}."
+        )
         free_text = data.get("summary")
     elif event.kind == "exception_requested":
         rules = ", ".join(escape_mrkdwn(r, 50) for r in data.get("rules") or []) or "—"

@@ -30,10 +30,12 @@ def checking_modal() -> View:
         title="Security log-dive",
         close="Close",
         blocks=[
-            SectionBlock(text=MarkdownTextObject(
-                text=":hourglass_flowing_sand: *Checking…* Looking up the customer's namespace, plan and "
-                "scope in GitLab, then applying the policy rule by rule."
-            )),
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=":hourglass_flowing_sand: *Checking…* Looking up the customer's namespace, plan and "
+                    "scope in GitLab, then applying the policy rule by rule."
+                )
+            ),
         ],
     )
 
@@ -44,7 +46,11 @@ def failure_modal(message: str) -> View:
         callback_id=RESULT_CALLBACK,
         title="Security log-dive",
         close="Close",
-        blocks=[SectionBlock(text=MarkdownTextObject(text=f":warning: {escape_mrkdwn(message, SECTION_TEXT - 20)}"))],
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(text=f":warning: {escape_mrkdwn(message, SECTION_TEXT - 20)}")
+            )
+        ],
     )
 
 
@@ -52,19 +58,31 @@ def assessment_blocks(assessment: Assessment) -> list[Block]:
     """The decision and each rule's verdict, with the remedy under every rule that did not pass."""
     blocks: list[Block] = [HeaderBlock(text=clip(DECISION_TITLES[assessment.decision.value], HEADER_TEXT))]
     if assessment.route is not None:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(
-            text=f"Route: *{'Support' if assessment.route.value == 'support' else 'SIRT'}*"
-        )]))
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"Route: *{'Support' if assessment.route.value == 'support' else 'SIRT'}*"
+                    )
+                ]
+            )
+        )
     for rule in assessment.rules:
         title = RULE_TITLES.get(rule.id, rule.id)
         text = f"{OUTCOME_ICONS.get(rule.outcome.value, '')} *{escape_mrkdwn(title, 100)}* — "
-        blocks.append(SectionBlock(text=MarkdownTextObject(
-            text=text + escape_mrkdwn(rule.reason, SECTION_TEXT - len(text))
-        )))
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=text + escape_mrkdwn(rule.reason, SECTION_TEXT - len(text)))
+            )
+        )
         if rule.remedy:
-            blocks.append(ContextBlock(elements=[MarkdownTextObject(
-                text="*Remedy:* " + escape_mrkdwn(rule.remedy, SECTION_TEXT - 20)
-            )]))
+            blocks.append(
+                ContextBlock(
+                    elements=[
+                        MarkdownTextObject(text="*Remedy:* " + escape_mrkdwn(rule.remedy, SECTION_TEXT - 20))
+                    ]
+                )
+            )
     for note in assessment.notes:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=":memo: " + escape_mrkdwn(note, 2900))]))
     return blocks
@@ -78,34 +96,58 @@ def decision_modal(
     blocks.append(DividerBlock())
     where = channel(case_channel)
     if assessment.decision is Decision.ELIGIBLE:
-        blocks.append(SectionBlock(text=MarkdownTextObject(
-            text=f"Recorded as *{case_label}*. Its thread in {where} is the case's home from now on."
-        )))
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"Recorded as *{case_label}*. Its thread in {where} is the case's home from now on."
+                )
+            )
+        )
     elif assessment.decision is Decision.EXCEPTION_REQUIRED:
-        blocks.append(SectionBlock(text=MarkdownTextObject(
-            text=f"Recorded as *{case_label}*, waiting on Legal. Ask for an exception here or in the case's "
-            f"thread in {where}."
-        )))
-        blocks.append(ActionsBlock(elements=[ButtonElement(
-            text="Request Legal exception",
-            action_id=REQUEST_EXCEPTION_ACTION,
-            value=f"{case_id}:{version}",
-            style="primary",
-        )]))
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"Recorded as *{case_label}*, waiting on Legal. Ask for an exception here or in "
+                    "the case's "
+                    f"thread in {where}."
+                )
+            )
+        )
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        text="Request Legal exception",
+                        action_id=REQUEST_EXCEPTION_ACTION,
+                        value=f"{case_id}:{version}",
+                        style="primary",
+                    )
+                ]
+            )
+        )
     else:
-        blocks.append(SectionBlock(text=MarkdownTextObject(
-            text=f"Recorded as *{case_label}* (not eligible). Nothing was created; the remedies above say "
-            "what could change that."
-        )))
-    return View(type="modal", callback_id=RESULT_CALLBACK, title="Security log-dive", close="Close",
-                blocks=blocks)
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"Recorded as *{case_label}* (not eligible). Nothing was created; the remedies "
+                    "above say "
+                    "what could change that."
+                )
+            )
+        )
+    return View(
+        type="modal", callback_id=RESULT_CALLBACK, title="Security log-dive", close="Close", blocks=blocks
+    )
 
 
 def rescope_notice(assessment: Assessment, case_label: str) -> list[Block]:
     return [
         *assessment_blocks(assessment),
-        SectionBlock(text=MarkdownTextObject(
-            text=f"Recorded as *{case_label}*. Narrow the request below as the remedies say, then resubmit."
-        )),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"Recorded as *{case_label}*. Narrow the request below as the remedies say, "
+                "then resubmit."
+            )
+        ),
         DividerBlock(),
     ]

@@ -33,8 +33,9 @@ def reason_modal(callback_id: str, *, case_label: str, metadata: str) -> View:
             InputBlock(
                 block_id=REASON_BLOCK,
                 label=label,
-                element=PlainTextInputElement(action_id=REASON_BLOCK, multiline=True, min_length=1,
-                                              max_length=2000),
+                element=PlainTextInputElement(
+                    action_id=REASON_BLOCK, multiline=True, min_length=1, max_length=2000
+                ),
             ),
         ],
     )

@@ -59,9 +59,17 @@ def intake_modal(
     r = request
     lines = "\n".join
 
-    def text_input(block_id: str, label: str, *, hint: str | None = None, value: str | None = None,
-                   multiline: bool = False, optional: bool = False, max_length: int | None = None,
-                   placeholder: str | None = None) -> InputBlock:
+    def text_input(
+        block_id: str,
+        label: str,
+        *,
+        hint: str | None = None,
+        value: str | None = None,
+        multiline: bool = False,
+        optional: bool = False,
+        max_length: int | None = None,
+        placeholder: str | None = None,
+    ) -> InputBlock:
         return InputBlock(
             block_id=block_id,
             label=label,
@@ -78,13 +86,29 @@ def intake_modal(
 
     blocks: list[Block] = [
         *notice,
-        text_input(f.NAMESPACE, "Customer top-level namespace", placeholder="acme-corp",
-                   value=r.customer_namespace if r else None, max_length=255),
-        text_input(f.CONTACT, "Customer contact (GitLab username)", placeholder="alice-acme",
-                   hint="The customer's own GitLab user who asked for the log-dive.",
-                   value=r.requester_username if r else None, max_length=255),
-        text_input(f.TICKET, "External ticket reference", optional=True, placeholder="ZD-123456",
-                   value=(r.ticket_reference or None) if r else None, max_length=200),
+        text_input(
+            f.NAMESPACE,
+            "Customer top-level namespace",
+            placeholder="acme-corp",
+            value=r.customer_namespace if r else None,
+            max_length=255,
+        ),
+        text_input(
+            f.CONTACT,
+            "Customer contact (GitLab username)",
+            placeholder="alice-acme",
+            hint="The customer's own GitLab user who asked for the log-dive.",
+            value=r.requester_username if r else None,
+            max_length=255,
+        ),
+        text_input(
+            f.TICKET,
+            "External ticket reference",
+            optional=True,
+            placeholder="ZD-123456",
+            value=(r.ticket_reference or None) if r else None,
+            max_length=200,
+        ),
         InputBlock(
             block_id=f.WINDOW_START,
             label="Window start",
@@ -101,17 +125,37 @@ def intake_modal(
                 initial_date_time=int(r.window.end.timestamp()) if r else None,
             ),
         ),
-        ContextBlock(elements=[MarkdownTextObject(
-            text=f"Times are in your Slack timezone, *{escape_mrkdwn(timezone, 100)}*."
-        )]),
-        text_input(f.PROJECTS, "Projects in scope", optional=True, multiline=True,
-                   hint="Full paths, one a line, e.g. acme-corp/api.",
-                   value=lines(r.resources.projects) if r else None),
-        text_input(f.GROUPS, "Groups in scope", optional=True, multiline=True,
-                   hint="Full paths, one a line, e.g. acme-corp/platform.",
-                   value=lines(r.resources.groups) if r else None),
-        text_input(f.USERS, "Users in scope", optional=True, multiline=True,
-                   hint="GitLab usernames, one a line.", value=lines(r.resources.users) if r else None),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"Times are in your Slack timezone, *{escape_mrkdwn(timezone, 100)}*."
+                )
+            ]
+        ),
+        text_input(
+            f.PROJECTS,
+            "Projects in scope",
+            optional=True,
+            multiline=True,
+            hint="Full paths, one a line, e.g. acme-corp/api.",
+            value=lines(r.resources.projects) if r else None,
+        ),
+        text_input(
+            f.GROUPS,
+            "Groups in scope",
+            optional=True,
+            multiline=True,
+            hint="Full paths, one a line, e.g. acme-corp/platform.",
+            value=lines(r.resources.groups) if r else None,
+        ),
+        text_input(
+            f.USERS,
+            "Users in scope",
+            optional=True,
+            multiline=True,
+            hint="GitLab usernames, one a line.",
+            value=lines(r.resources.users) if r else None,
+        ),
         InputBlock(
             block_id=f.EVENT_TYPES,
             label="Event types",
@@ -121,7 +165,8 @@ def intake_modal(
                 placeholder="Search event types",
                 min_query_length=0,
                 max_selected_items=MAX_EVENT_TYPES,
-                initial_options=[event_type_option(n, catalog) for n in r.event_types] if r and r.event_types
+                initial_options=[event_type_option(n, catalog) for n in r.event_types]
+                if r and r.event_types
                 else None,
             ),
         ),
@@ -140,7 +185,8 @@ def intake_modal(
             element=CheckboxesElement(
                 action_id=f.LOG_SOURCES,
                 options=list(_SOURCES.values()),
-                initial_options=[_SOURCES[s.value] for s in r.log_sources] if r
+                initial_options=[_SOURCES[s.value] for s in r.log_sources]
+                if r
                 else [_SOURCES["application"]],
             ),
         ),
@@ -154,9 +200,14 @@ def intake_modal(
                 initial_options=[_CONFIRMED] if r and r.paid_plan_confirmed else None,
             ),
         ),
-        text_input(f.DESCRIPTION, "Description", multiline=True, max_length=3000,
-                   hint="What happened, in the customer's words; no personal data beyond what is needed.",
-                   value=r.description if r else None),
+        text_input(
+            f.DESCRIPTION,
+            "Description",
+            multiline=True,
+            max_length=3000,
+            hint="What happened, in the customer's words; no personal data beyond what is needed.",
+            value=r.description if r else None,
+        ),
     ]
     assert len(blocks) <= MODAL_MAX_BLOCKS
     return View(

@@ -34,8 +34,10 @@ def text_reply(text: str) -> tuple[str, list[dict]]:
 def _line(case: Case, label: str) -> str:
     state = STATE_LABELS[CaseState(case.state)]
     route = {"support": "Support", "security": "SIRT"}.get(case.route or "", "no route")
-    return (f"*{label}* · {escape_mrkdwn(case.customer_namespace, 255)} · {state} · {route} · "
-            f"next update {when(case.next_update_due)}")
+    return (
+        f"*{label}* · {escape_mrkdwn(case.customer_namespace, 255)} · {state} · {route} · "
+        f"next update {when(case.next_update_due)}"
+    )
 
 
 def status_reply(case: Case, label: str) -> tuple[str, list[dict]]:

@@ -54,4 +54,8 @@ def link(url: str | None, label: str) -> str:
 
 
 def channel(channel_id: str | None) -> str:
-    return f"<#{channel_id}>" if channel_id and re.fullmatch(r"[CG][A-Z0-9]{2,20}", channel_id) else "the case channel"
+    return (
+        f"<#{channel_id}>"
+        if channel_id and re.fullmatch(r"[CG][A-Z0-9]{2,20}", channel_id)
+        else "the case channel"
+    )

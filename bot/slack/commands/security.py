@@ -14,7 +14,11 @@ from bot.slack.flows import intake, replies
 
 
 async def handle_security(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, context: AsyncBoltContext
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
 ) -> None:
     deps = context["deps"]
     words = (body.get("text") or "").split()

@@ -11,11 +11,18 @@ from bot.slack.blocks.replies import help_reply
 from bot.slack.deps import SlackDeps
 
 
-async def handle_app_mention(event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
+async def handle_app_mention(
+    event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
     deps: SlackDeps = context["deps"]
     text, blocks = help_reply()
     deps.work.spawn(
-        client.chat_postEphemeral(channel=event["channel"], user=event["user"], text=text, blocks=blocks,
-                                  thread_ts=event.get("thread_ts")),
+        client.chat_postEphemeral(
+            channel=event["channel"],
+            user=event["user"],
+            text=text,
+            blocks=blocks,
+            thread_ts=event.get("thread_ts"),
+        ),
         name="app_mention",
     )

@@ -90,21 +90,35 @@ def request_exception(deps: SlackDeps) -> Change:
 
 def decide_exception(deps: SlackDeps, *, approve: bool) -> Change:
     return lambda s, case_id, actor, roles, version, reason: cases.decide_exception(
-        s, case_id, approver=actor, roles=roles, approve=approve, reason=reason, now=deps.clock(),
+        s,
+        case_id,
+        approver=actor,
+        roles=roles,
+        approve=approve,
+        reason=reason,
+        now=deps.clock(),
         expected_version=version,
     )
 
 
 def customer_update(deps: SlackDeps) -> Change:
-    def change(s: Session, case_id: int, actor: str, roles: frozenset[Role], version: int,
-               reason: str | None) -> Case:
+    def change(
+        s: Session, case_id: int, actor: str, roles: frozenset[Role], version: int, reason: str | None
+    ) -> Case:
         now = deps.clock()
         case = s.get(Case, case_id)
         calendar = calendar_for(case.route if case else None, case.owner_timezone if case else None)
         return cases.log_customer_update(
-            s, case_id, actor=actor, roles=roles, now=now, summary=reason or "",
-            next_update_due=next_update_due(now, calendar, deps.policy.cadence), expected_version=version,
+            s,
+            case_id,
+            actor=actor,
+            roles=roles,
+            now=now,
+            summary=reason or "",
+            next_update_due=next_update_due(now, calendar, deps.policy.cadence),
+            expected_version=version,
         )
+
     return change
 
 
@@ -150,10 +164,18 @@ async def ask_reason(
         # The service refuses on the role (and records it); the reason is never read for that.
         await apply(deps, client, click, change, reason="(refused before the form opened)")
         return
-    view = reason_modal(callback_id, case_label=cases.case_label(click.case_id), metadata=json.dumps(
-        {"case_id": click.case_id, "version": click.version, "channel": click.channel,
-         "thread_ts": click.thread_ts}
-    ))
+    view = reason_modal(
+        callback_id,
+        case_label=cases.case_label(click.case_id),
+        metadata=json.dumps(
+            {
+                "case_id": click.case_id,
+                "version": click.version,
+                "channel": click.channel,
+                "thread_ts": click.thread_ts,
+            }
+        ),
+    )
     opener = client.views_push if from_modal else client.views_open
     try:
         await opener(trigger_id=click.trigger_id, view=view)

@@ -78,10 +78,13 @@ async def assess_and_record(
         facts = await deps.work.gitlab(deps.directory.facts_for, request)
     except Exception as exc:  # any directory failure: the person is told, nothing is recorded
         log.warning("slack.intake_directory_failed", error=type(exc).__name__)
-        await client.views_update(view_id=view_id, view=failure_modal(
-            "GitLab could not be reached to check this request; nothing was recorded. "
-            "Close this and run /security again in a minute."
-        ))
+        await client.views_update(
+            view_id=view_id,
+            view=failure_modal(
+                "GitLab could not be reached to check this request; nothing was recorded. "
+                "Close this and run /security again in a minute."
+            ),
+        )
         return
     now = deps.clock()
     assessment = evaluate(request, facts, deps.policy, now)
@@ -100,8 +103,13 @@ async def assess_and_record(
             submit="Resubmit",
         )
     else:
-        view = decision_modal(assessment, case_label=label, case_id=case_id, version=version,
-                              case_channel=deps.settings.case_channel)
+        view = decision_modal(
+            assessment,
+            case_label=label,
+            case_id=case_id,
+            version=version,
+            case_channel=deps.settings.case_channel,
+        )
     await client.views_update(view_id=view_id, view=view)
     deps.kick()
 

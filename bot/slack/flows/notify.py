@@ -12,14 +12,20 @@ log = get_logger(__name__)
 
 
 async def tell(
-    client: AsyncWebClient, user_id: str, text: str, *, channel: str | None = None, thread_ts: str | None = None
+    client: AsyncWebClient,
+    user_id: str,
+    text: str,
+    *,
+    channel: str | None = None,
+    thread_ts: str | None = None,
 ) -> None:
     """An ephemeral message where they clicked; a direct message when that is not possible."""
     fallback, blocks = text_reply(text)
     if channel:
         try:
-            await client.chat_postEphemeral(channel=channel, user=user_id, text=fallback, blocks=blocks,
-                                            thread_ts=thread_ts)
+            await client.chat_postEphemeral(
+                channel=channel, user=user_id, text=fallback, blocks=blocks, thread_ts=thread_ts
+            )
             return
         except SlackApiError as exc:
             log.info("slack.ephemeral_failed", error=exc.response.get("error"))

@@ -15,12 +15,15 @@ from workflows.catalog import Catalog
 def matching_options(catalog: Catalog, query: str) -> list[dict[str, Any]]:
     needle = query.strip().lower().replace(" ", "_")
     categories = [
-        name for name, category in sorted(catalog.categories.items())
+        name
+        for name, category in sorted(catalog.categories.items())
         if needle in name or query.strip().lower() in category.title.lower()
     ]
     audit = [name for name in sorted(catalog.audit_event_types) if needle in name]
     return [event_type_option(name, catalog).to_dict() for name in (categories + audit)[:OPTIONS]]
 
 
-async def handle_event_type_options(ack: AsyncAck, payload: dict[str, Any], context: AsyncBoltContext) -> None:
+async def handle_event_type_options(
+    ack: AsyncAck, payload: dict[str, Any], context: AsyncBoltContext
+) -> None:
     await ack(options=matching_options(context["deps"].catalog, payload.get("value") or ""))

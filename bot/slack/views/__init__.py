@@ -2,7 +2,11 @@
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.blocks.forms import CUSTOMER_UPDATE_CALLBACK, EXCEPTION_DENIAL_CALLBACK, EXCEPTION_REQUEST_CALLBACK
+from bot.slack.blocks.forms import (
+    CUSTOMER_UPDATE_CALLBACK,
+    EXCEPTION_DENIAL_CALLBACK,
+    EXCEPTION_REQUEST_CALLBACK,
+)
 from bot.slack.blocks.intake import INTAKE_CALLBACK
 from bot.slack.views.intake import handle_intake_submission
 from bot.slack.views.reason import handle_reason_submission

@@ -15,7 +15,11 @@ from bot.slack.intake_form import read_submission
 
 
 async def handle_intake_submission(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
 ) -> None:
     deps: SlackDeps = context["deps"]
     request, errors = read_submission(view["state"]["values"], deps.catalog)
@@ -25,7 +29,14 @@ async def handle_intake_submission(
     await ack(response_action="update", view=checking_modal())
     attempt, timezone = intake.read_metadata(view.get("private_metadata"))
     deps.work.spawn(
-        intake.assess_and_record(deps, client, view_id=view["id"], user_id=body["user"]["id"], request=request,
-                                 attempt=attempt, timezone=timezone),
+        intake.assess_and_record(
+            deps,
+            client,
+            view_id=view["id"],
+            user_id=body["user"]["id"],
+            request=request,
+            attempt=attempt,
+            timezone=timezone,
+        ),
         name="intake.assess",
     )

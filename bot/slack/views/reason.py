@@ -15,7 +15,11 @@ from bot.slack.flows.case_actions import Click, apply, reason_forms
 
 
 async def handle_reason_submission(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
 ) -> None:
     deps: SlackDeps = context["deps"]
     reason = ((view["state"]["values"].get(REASON_BLOCK) or {}).get(REASON_BLOCK) or {}).get("value") or ""
@@ -24,8 +28,14 @@ async def handle_reason_submission(
         return
     try:
         meta = json.loads(view.get("private_metadata") or "")
-        click = Click(user_id=body["user"]["id"], case_id=int(meta["case_id"]), version=int(meta["version"]),
-                      channel=meta.get("channel"), thread_ts=meta.get("thread_ts"), trigger_id=None)
+        click = Click(
+            user_id=body["user"]["id"],
+            case_id=int(meta["case_id"]),
+            version=int(meta["version"]),
+            channel=meta.get("channel"),
+            thread_ts=meta.get("thread_ts"),
+            trigger_id=None,
+        )
     except (ValueError, KeyError, TypeError):
         await ack(response_action="errors", errors={REASON_BLOCK: "This form is out of date; open it again."})
         return

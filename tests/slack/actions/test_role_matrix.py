@@ -35,16 +35,27 @@ def test_role_matrix(bot: Bot, action: str) -> None:
         if role in allowed:
             if form:
                 opened = bot.slack.wait_for_call(
-                    "views.open", lambda c, cid=case.id: json.loads(c.args["view"]["private_metadata"] or "{}")
-                    .get("case_id") == cid and c.args["view"]["callback_id"] == form)
-                bot.submit({"reason": {"reason": {"type": "plain_text_input", "value": "Because."}}},
-                           view_id=opened.response["view"]["id"], user=user, callback_id=form,
-                           private_metadata=opened.args["view"]["private_metadata"])
-            bot.wait(lambda cid=case.id: bot.case(cid).version > before[1])
+                    "views.open",
+                    lambda c, cid=case.id: (
+                        json.loads(c.args["view"]["private_metadata"] or "{}").get("case_id") == cid
+                        and c.args["view"]["callback_id"] == form
+                    ),
+                )
+                bot.submit(
+                    {"reason": {"reason": {"type": "plain_text_input", "value": "Because."}}},
+                    view_id=opened.response["view"]["id"],
+                    user=user,
+                    callback_id=form,
+                    private_metadata=opened.args["view"]["private_metadata"],
+                )
+            bot.wait(lambda cid=case.id, v=before[1]: bot.case(cid).version > v)
             assert bot.events(case.id)[-1].actor == user, (action, role)
         else:
-            told = bot.slack.wait_for(lambda n=ephemerals, u=user: [
-                c for c in bot.slack.calls_to("chat.postEphemeral")[n:] if c.args["user"] == u])
+            told = bot.slack.wait_for(
+                lambda n=ephemerals, u=user: [
+                    c for c in bot.slack.calls_to("chat.postEphemeral")[n:] if c.args["user"] == u
+                ]
+            )
             assert "Nothing changed" in told[0].args["text"], (action, role)
             after = bot.case(case.id)
             assert (after.state, after.version, after.owner, after.decision) == before, (action, role)

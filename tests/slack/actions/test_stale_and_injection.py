@@ -18,8 +18,13 @@ def test_a_click_on_an_old_message_is_refused(bot: Bot) -> None:
     bot.click("case.claim", old_value, user=SUPPORT, message_ts=case.slack_thread_ts)
     bot.wait(lambda: bot.case(case.id).state == "triaged")
     # The message was redrawn with the new version: its buttons no longer offer Claim.
-    root = bot.slack.wait_for(lambda: [c for c in bot.slack.calls_to("chat.update", ok=True)
-                                       if "triaged" in json.dumps(c.args["blocks"]).lower()])
+    root = bot.slack.wait_for(
+        lambda: [
+            c
+            for c in bot.slack.calls_to("chat.update", ok=True)
+            if "triaged" in json.dumps(c.args["blocks"]).lower()
+        ]
+    )
     assert "case.claim" not in json.dumps(root[-1].args["blocks"])
     triaged = bot.case(case.id)
     bot.click("case.transition.investigating", old_value, user=SUPPORT, message_ts=case.slack_thread_ts)
@@ -63,10 +68,19 @@ def test_injection_strings_in_every_text_field_stay_literal(bot: Bot) -> None:
             assert not any(raw in text for raw in RAW_CONTROL), (call.method, text[:200])
     # The description went out as plain text, whole, and the '&amp;' stayed as typed.
     posted = [c for c in bot.slack.calls_to("chat.postMessage") if not c.args.get("thread_ts")]
-    plain = [b["text"]["text"] for c in posted for b in c.args["blocks"]
-             if b["type"] == "section" and b.get("text", {}).get("type") == "plain_text"]
+    plain = [
+        b["text"]["text"]
+        for c in posted
+        for b in c.args["blocks"]
+        if b["type"] == "section" and b.get("text", {}).get("type") == "plain_text"
+    ]
     assert set(INJECTIONS[:-1]) <= set(plain)
     assert "x" * 3000 in plain  # the longest description allowed, whole, within the 3000-character limit
-    tickets = [f["text"] for c in posted for b in c.args["blocks"] for f in b.get("fields") or []
-               if f["text"].startswith("*Ticket*")]
+    tickets = [
+        f["text"]
+        for c in posted
+        for b in c.args["blocks"]
+        for f in b.get("fields") or []
+        if f["text"].startswith("*Ticket*")
+    ]
     assert "*Ticket*\n&amp;amp;" in tickets and "*Ticket*\n&lt;!channel&gt;" in tickets

@@ -11,9 +11,21 @@ def test_security_opens_the_intake_modal_with_the_callers_timezone(bot: Bot) -> 
     opened = bot.slack.wait_for_call("views.open")
     assert opened.ok and opened.args["trigger_id"] == "trigger-open"
     blocks = {b.get("block_id") for b in opened.args["view"]["blocks"]}
-    assert {"customer_namespace", "requester_username", "ticket_reference", "window_start", "window_end",
-            "projects", "groups", "users", "event_types", "personal_data", "log_sources",
-            "paid_plan_confirmed", "description"} <= blocks
+    assert {
+        "customer_namespace",
+        "requester_username",
+        "ticket_reference",
+        "window_start",
+        "window_end",
+        "projects",
+        "groups",
+        "users",
+        "event_types",
+        "personal_data",
+        "log_sources",
+        "paid_plan_confirmed",
+        "description",
+    } <= blocks
     # users.info said Europe/Berlin: the open modal is updated in place (hash-checked) to show it.
     updated = bot.slack.wait_for_call("views.update")
     assert updated.ok and updated.args["hash"] == opened.response["view"]["hash"]
@@ -39,6 +51,10 @@ def test_list_and_status(bot: Bot) -> None:
     listed = bot.slack.wait_for_call("response_url")
     assert "no open cases" in listed.args["text"]
     bot.command("status LD-999", user=CSM)
-    bot.slack.wait_for(lambda: any("No case LD-999" in c.args["text"] for c in bot.slack.calls_to("response_url")))
+    bot.slack.wait_for(
+        lambda: any("No case LD-999" in c.args["text"] for c in bot.slack.calls_to("response_url"))
+    )
     bot.command("status nonsense", user=NOBODY)
-    bot.slack.wait_for(lambda: any("is not a case id" in c.args["text"] for c in bot.slack.calls_to("response_url")))
+    bot.slack.wait_for(
+        lambda: any("is not a case id" in c.args["text"] for c in bot.slack.calls_to("response_url"))
+    )

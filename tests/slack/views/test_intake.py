@@ -6,22 +6,34 @@ from tests.slack.harness import CASE_CHANNEL, CSM, Bot, FactsDirectory, form_val
 
 
 def _result(bot: Bot, view_id: str, *, count: int = 1) -> dict:
-    call = bot.slack.wait_for(lambda: [c for c in bot.slack.calls_to("views.update", ok=True)
-                                       if c.args.get("view_id") == view_id and not c.args.get("hash")][count - 1:])
+    call = bot.slack.wait_for(
+        lambda: [
+            c
+            for c in bot.slack.calls_to("views.update", ok=True)
+            if c.args.get("view_id") == view_id and not c.args.get("hash")
+        ][count - 1 :]
+    )
     return call[0].args["view"]
 
 
 def test_malformed_values_come_back_on_their_fields(bot: Bot) -> None:
     view_id = bot.open_intake()
-    values = form_values(namespace="<!channel>", contact="", projects="acme-corp/api\n<@U123>",
-                         event_types=("no_such_event",))
+    values = form_values(
+        namespace="<!channel>", contact="", projects="acme-corp/api\n<@U123>", event_types=("no_such_event",)
+    )
     values["window_end"]["window_end"]["selected_date_time"] = values["window_start"]["window_start"][
-        "selected_date_time"]
+        "selected_date_time"
+    ]
     response = bot.submit(values, view_id=view_id)
     body = response.json()
     assert body["response_action"] == "errors"
-    assert set(body["errors"]) == {"customer_namespace", "requester_username", "projects", "event_types",
-                                   "window_end"}
+    assert set(body["errors"]) == {
+        "customer_namespace",
+        "requester_username",
+        "projects",
+        "event_types",
+        "window_end",
+    }
     assert all("<" not in message for message in body["errors"].values())
     assert bot.cases() == []
 
@@ -60,7 +72,9 @@ def test_rescope_shows_what_to_narrow_and_the_form_again(bot: Bot) -> None:
     assert "Narrow the scope" in str(view) and "Remedy" in str(view)
     assert '"attempt":2' in view["private_metadata"]
     # Edited and resubmitted: a new attempt of the same view is judged again.
-    bot.submit(form_values(projects="acme-corp/api"), view_id=view_id, private_metadata=view["private_metadata"])
+    bot.submit(
+        form_values(projects="acme-corp/api"), view_id=view_id, private_metadata=view["private_metadata"]
+    )
     assert "Eligible" in str(_result(bot, view_id, count=2))
     assert [c.decision for c in bot.cases()] == ["rescope", "eligible"]
 
