@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     gitlab_url: str = _env("GITLAB_URL", "https://gitlab.com")
     gitlab_token: SecretStr | None = _env("GITLAB_TOKEN")
     gitlab_timeout_seconds: float = _env("LOGDIVE_GITLAB_TIMEOUT", 10.0)
+    # python-gitlab retries 429s and 5xx this many times (back-off 0.1 s, 0.2 s, 0.4 s, … or Retry-After)
+    gitlab_max_retries: int = _env("LOGDIVE_GITLAB_MAX_RETRIES", 3)
 
     database_url: str = _env("DATABASE_URL", "sqlite:///./logdive.db")
 
