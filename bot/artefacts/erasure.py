@@ -1,0 +1,182 @@
+"""Erasure on request: every artefact deleted and the case's free text scrubbed, tombstones kept.
+
+What stays: the case's id, state, dates and the people (Slack ids) who acted, the event log's
+shape (who did what, when), review decisions without their reasons, and the tombstones. What goes:
+artefact blobs and names, the description, the request's and assessment's text, the customer
+namespace and requester, and every event's free text. Logdive cannot reach into the Slack thread
+or the SIRT issue: the note it owes on the issue says so, for a person to act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, event, text, update
+from sqlmodel import Session, col, select
+
+from bot.artefacts.events import (
+    CASE_ERASED,
+    TOMBSTONE_KINDS,
+    lock_case,
+    note_on_sirt_issue,
+    permit,
+    record_event,
+    refuse,
+)
+from bot.artefacts.retention import ERASURE, delete_artefact
+from bot.artefacts.service import list_artefacts
+from bot.artefacts.store import BlobStore
+from bot.cases import case_label
+from bot.db.models import ArtefactApproval, ArtefactDownload, CaseEvent, OutboxItem, ScheduledWork
+from bot.logs import get_logger
+from workflows.review import CustodyAction
+from workflows.states import Role
+
+log = get_logger(__name__)
+
+ERASED = "[erased]"
+MAX_REASON = 2000
+# Event data keys whose values Logdive itself writes and that never hold free text: kept for the trail.
+_TRAIL_KEYS = frozenset(
+    {"artefact_id", "artefact_kind", "sha256", "version", "role", "via", "download_id", "decision", "route"}
+)
+
+
+@dataclass(frozen=True)
+class ErasureReport:
+    case_id: int
+    artefacts_deleted: int
+    events_scrubbed: int
+
+
+def erase_case(
+    session: Session,
+    store: BlobStore,
+    case_id: int,
+    *,
+    reason: str,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+) -> ErasureReport:
+    why = (reason or "").strip()
+    if not why:
+        raise ValueError("reason: erasure needs a reason (e.g. the customer's request and its ticket)")
+    if len(why) > MAX_REASON:
+        raise ValueError(f"reason: at most {MAX_REASON} characters, got {len(why)}")
+    case = lock_case(session, case_id)
+    permit(session, case, CustodyAction.ERASE, actor=actor, roles=roles, now=now, data={})
+    if case.erased_at is not None:
+        refuse(
+            session, case_id, kind="refused", actor=actor, roles=roles, now=now,
+            message=f"{case_label(case_id)} was already erased on {case.erased_at:%Y-%m-%d %H:%M} UTC",
+            data={"action": "erase"},
+        )  # fmt: skip
+    if session.get_bind().dialect.name == "sqlite":
+        # Overwrite deleted and replaced content with zeros in the file, not just unlink it from the b-tree.
+        session.execute(text("PRAGMA secure_delete = ON"))
+        event.listen(session, "after_commit", _checkpoint_sqlite, once=True)
+
+    deleted = 0
+    for artefact in list_artefacts(session, case_id):
+        if artefact.deleted_at is None:
+            delete_artefact(session, store, artefact, why=ERASURE, actor=actor, roles=roles, now=now)
+            deleted += 1
+    artefact_ids = [a.id for a in list_artefacts(session, case_id)]
+    if artefact_ids:
+        session.execute(
+            update(ArtefactApproval)
+            .where(col(ArtefactApproval.artefact_id).in_(artefact_ids))
+            .values(reason=None)
+        )
+    session.execute(delete(ArtefactDownload).where(col(ArtefactDownload.case_id) == case_id))
+
+    case.description = ""
+    case.request = _scrub_request(case.request)
+    case.assessment = _scrub_assessment(case.assessment)
+    case.customer_namespace = ERASED
+    case.requester_username = ERASED
+    case.ticket_reference = None
+    case.erased_at = now
+    case.updated_at = now
+    case.version += 1
+    session.add(case)
+
+    scrubbed = 0
+    for past in session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id)).all():
+        if past.kind in TOMBSTONE_KINDS:
+            continue
+        past.data = {
+            **{k: v for k, v in past.data.items() if k in _TRAIL_KEYS and _scalar(v)},
+            "erased": True,
+        }
+        session.add(past)
+        scrubbed += 1
+    session.execute(
+        update(OutboxItem)
+        .where(col(OutboxItem.case_id) == case_id, col(OutboxItem.status) != "pending")
+        .values(payload={"case_id": case_id, "erased": True}, result=None, last_error=None)
+    )
+    session.execute(
+        update(ScheduledWork)
+        .where(col(ScheduledWork.case_id) == case_id, col(ScheduledWork.status) != "pending")
+        .values(data={})
+    )
+    tombstone = record_event(
+        session,
+        case_id,
+        kind=CASE_ERASED,
+        actor=actor,
+        roles=roles,
+        now=now,
+        data={"reason": why, "artefacts_deleted": deleted, "events_scrubbed": scrubbed},
+    )
+    note_on_sirt_issue(
+        session,
+        case,
+        tombstone,
+        body=(
+            f"Case data was **erased on request** by {actor} at {now:%Y-%m-%d %H:%M} UTC: "
+            f"{deleted} artefact(s) deleted and the case's free text scrubbed in Logdive; only tombstones "
+            "remain. Logdive does not "
+            "edit this issue or the Slack thread: remove any customer data from them by hand."
+        ),
+        now=now,
+    )
+    log.info("artefacts.case_erased", case_id=case_id, artefacts_deleted=deleted, events_scrubbed=scrubbed)
+    return ErasureReport(case_id, deleted, scrubbed)
+
+
+def _scrub_request(request: dict[str, Any]) -> dict[str, Any]:
+    """Keep what the request asked for in GitLab's own terms (window, event types); drop what people wrote."""
+    kept = {k: request[k] for k in ("window", "event_types", "log_sources", "personal_data") if k in request}
+    return {**kept, "erased": True}
+
+
+def _scrub_assessment(assessment: dict[str, Any]) -> dict[str, Any]:
+    rules = [{"id": r.get("id"), "outcome": r.get("outcome")} for r in assessment.get("rules", [])]
+    return {
+        "decision": assessment.get("decision"),
+        "route": assessment.get("route"),
+        "rules": rules,
+        "notes": [],
+        "erased": True,
+    }
+
+
+def _scalar(value: object) -> bool:
+    return value is None or isinstance(value, bool | int) or (isinstance(value, str) and len(value) <= 64)
+
+
+def _checkpoint_sqlite(session: Session) -> None:
+    """Fold the write-ahead log into the database file and truncate it: erased pages must not linger."""
+    try:
+        with session.get_bind().connect() as connection:
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+        if busy and busy[0]:
+            log.warning("artefacts.erasure_checkpoint_busy")
+    except Exception as exc:  # best effort: the erasure itself is committed
+        log.warning("artefacts.erasure_checkpoint_failed", error=type(exc).__name__)

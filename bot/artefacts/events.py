@@ -1,0 +1,176 @@
+"""Recording artefact custody on the case: events, refusals, notes owed to the SIRT issue, row locks.
+
+Every read, export, review decision and deletion becomes a CaseEvent in the caller's transaction.
+A refusal is committed on its own (the unit of work is rolled back first) so that an unauthorised
+attempt changes nothing and still shows. Tombstones are the events erasure keeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import datetime
+from typing import Any, NoReturn
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from bot import outbox
+from bot.artefacts.errors import ArtefactNotFound, ArtefactRefused
+from bot.cases import case_label
+from bot.db.models import Artefact, Case, CaseEvent, OutboxItem
+from workflows.review import CustodyAction, may_do
+from workflows.states import Role
+
+GITLAB_NOTE = "gitlab.note"
+GITLAB_CREATE_ISSUE = "gitlab.create_issue"
+SYSTEM = "system"
+
+ARTEFACT_DELETED = "artefact_deleted"
+CASE_ERASED = "case_erased"
+# What erasure keeps: what was deleted, when and why. Nothing in them is the customer's free text.
+TOMBSTONE_KINDS = frozenset({ARTEFACT_DELETED, CASE_ERASED})
+
+
+def record_event(
+    session: Session,
+    case_id: int,
+    *,
+    kind: str,
+    actor: str,
+    now: datetime,
+    roles: Collection[Role] = (),
+    data: Mapping[str, Any] | None = None,
+) -> CaseEvent:
+    event = CaseEvent(
+        case_id=case_id, at=now, actor=actor, actor_role=roles_text(roles), kind=kind, data=dict(data or {})
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def refuse(
+    session: Session,
+    case_id: int,
+    *,
+    kind: str,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+    message: str,
+    data: Mapping[str, Any],
+) -> NoReturn:
+    """Undo this unit of work, commit the refusal on its own, raise: nothing changed, and it shows."""
+    session.rollback()
+    record_event(
+        session, case_id, kind=kind, actor=actor, roles=roles, now=now, data={**data, "message": message}
+    )
+    session.commit()
+    raise ArtefactRefused(message, kind=kind)
+
+
+def note_on_sirt_issue(session: Session, case: Case, event: CaseEvent, *, body: str, now: datetime) -> None:
+    """Owe a note on the case's SIRT issue (when it has one, or one is owed) telling of `event`.
+
+    `body` is GitLab Markdown built from ids, checksums, roles and times only, never user free text.
+    """
+    if case.sirt_issue_iid is None:
+        key = f"case:{case.id}:{GITLAB_CREATE_ISSUE}"
+        if session.exec(select(OutboxItem.id).where(OutboxItem.idempotency_key == key)).first() is None:
+            return
+    outbox.enqueue(
+        session,
+        case_id=case.id,
+        kind=GITLAB_NOTE,
+        payload={"case_id": case.id, "event_id": event.id, "event": event.kind, "body": body},
+        key=f"event:{event.id}:{GITLAB_NOTE}",
+        now=now,
+    )
+
+
+def roles_text(roles: Collection[Role]) -> str | None:
+    return ",".join(sorted(str(Role(r).value) for r in roles)) or None
+
+
+def lock_case(session: Session, case_id: int) -> Case:
+    """The case, locked for this transaction (SQLite: a no-op UPDATE takes its one write lock first)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Case).where(Case.id == case_id).values(version=Case.version))
+        query = select(Case).where(Case.id == case_id)
+    else:
+        query = select(Case).where(Case.id == case_id).with_for_update()
+    case = session.exec(query.execution_options(populate_existing=True)).first()
+    if case is None:
+        raise ArtefactNotFound(f"no case LD-{case_id}")
+    return case
+
+
+def lock_artefact(session: Session, artefact_id: int) -> Artefact:
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Artefact).where(Artefact.id == artefact_id).values(version=Artefact.version))
+        query = select(Artefact).where(Artefact.id == artefact_id)
+    else:
+        query = select(Artefact).where(Artefact.id == artefact_id).with_for_update()
+    artefact = session.exec(query.execution_options(populate_existing=True)).first()
+    if artefact is None:
+        raise ArtefactNotFound(f"no artefact {artefact_id}")
+    return artefact
+
+
+def permit(
+    session: Session,
+    case: Case,
+    action: CustodyAction,
+    *,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+    data: dict[str, Any],
+) -> Role | None:
+    """The role `actor` acts in for `action`, or a recorded `unauthorised` refusal."""
+    permission = may_do(action, actor=actor, roles=roles, case_owner=case.owner)
+    if not permission.allowed:
+        refuse(
+            session,
+            case.id or 0,
+            kind="unauthorised",
+            actor=actor,
+            roles=roles,
+            now=now,
+            message=f"{case_label(case.id or 0)}: {permission.reason}",
+            data={"action": action.value, **data},
+        )
+    return permission.role
+
+
+def refuse_if_erased(
+    session: Session, case: Case, *, actor: str, roles: Collection[Role], now: datetime, action: str
+) -> None:
+    if case.erased_at is not None:
+        label = case_label(case.id or 0)
+        refuse(
+            session,
+            case.id or 0,
+            kind="refused",
+            actor=actor,
+            roles=roles,
+            now=now,
+            message=f"{label} was erased on {case.erased_at:%Y-%m-%d}: nothing new is kept",
+            data={"action": action},
+        )
+
+
+def refuse_if_deleted(
+    session: Session, artefact: Artefact, *, actor: str, roles: Collection[Role], now: datetime, action: str
+) -> None:
+    if artefact.deleted_at is not None:
+        refuse(
+            session,
+            artefact.case_id,
+            kind="refused",
+            actor=actor,
+            roles=roles,
+            now=now,
+            message=f"artefact {artefact.id} was deleted on {artefact.deleted_at:%Y-%m-%d %H:%M} UTC",
+            data={"action": action, "artefact_id": artefact.id},
+        )

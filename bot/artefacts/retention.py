@@ -1,0 +1,222 @@
+"""Retention enforced: extensions with a reason, and the sweep that deletes what has expired.
+
+The sweep runs on every scheduler tick (`logdive serve`, `logdive sweep`); each expired artefact's
+blob is deleted and a tombstone (what, when, why) is left in the case's event log, so nothing
+outlives its policy by more than one sweep. Deleting needs no key: only the blob store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from bot.artefacts.events import (
+    ARTEFACT_DELETED,
+    SYSTEM,
+    lock_artefact,
+    lock_case,
+    note_on_sirt_issue,
+    permit,
+    record_event,
+    refuse,
+    refuse_if_deleted,
+)
+from bot.artefacts.store import BlobStore, LocalDirectoryStore
+from bot.db.engine import session_scope
+from bot.db.models import Artefact
+from bot.logs import get_logger
+from bot.settings import Settings
+from workflows.retention import ExtensionRefused, Retained, due_for_deletion, extend
+from workflows.review import CustodyAction
+from workflows.states import Role
+
+log = get_logger(__name__)
+
+RETENTION = "retention"
+ERASURE = "erasure"
+
+
+def extend_retention(
+    session: Session,
+    artefact_id: int,
+    *,
+    until: datetime,
+    reason: str,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+) -> Artefact:
+    """Keep an artefact longer. The reason is recorded and the customer must be told."""
+    artefact = lock_artefact(session, artefact_id)
+    case = lock_case(session, artefact.case_id)
+    context = {"artefact_id": artefact_id}
+    permit(session, case, CustodyAction.EXTEND, actor=actor, roles=roles, now=now, data=context)
+    refuse_if_deleted(session, artefact, actor=actor, roles=roles, now=now, action="extend")
+    try:
+        extension = extend(artefact.expires_at, until, reason, now)
+    except ExtensionRefused as exc:
+        refuse(
+            session, artefact.case_id, kind="refused", actor=actor, roles=roles, now=now,
+            message=f"artefact {artefact_id}: {exc}", data={"action": "extend", **context},
+        )  # fmt: skip
+    previous = artefact.expires_at
+    artefact.expires_at = extension.expires_at
+    artefact.extension_reason = extension.reason
+    artefact.customer_must_be_told = extension.customer_must_be_told
+    session.add(artefact)
+    event = record_event(
+        session,
+        artefact.case_id,
+        kind="retention_extended",
+        actor=actor,
+        roles=roles,
+        now=now,
+        data={
+            **context,
+            "from": previous.isoformat(),
+            "to": extension.expires_at.isoformat(),
+            "reason": extension.reason,
+            "customer_must_be_told": True,
+        },
+    )
+    note_on_sirt_issue(
+        session,
+        case,
+        event,
+        body=(
+            f"Retention of artefact {artefact_id} was extended by {actor} from {previous:%Y-%m-%d %H:%M} to "
+            f"{extension.expires_at:%Y-%m-%d %H:%M} UTC. **The customer must be told.** "
+            "The reason is in Logdive's case log."
+        ),
+        now=now,
+    )
+    return artefact
+
+
+def record_customer_told(
+    session: Session, artefact_id: int, *, actor: str, roles: Collection[Role], now: datetime
+) -> Artefact:
+    """The customer has been told about the extension."""
+    artefact = lock_artefact(session, artefact_id)
+    case = lock_case(session, artefact.case_id)
+    context = {"artefact_id": artefact_id}
+    permit(session, case, CustodyAction.CUSTOMER_TOLD, actor=actor, roles=roles, now=now, data=context)
+    if not artefact.customer_must_be_told:
+        return artefact
+    artefact.customer_must_be_told = False
+    session.add(artefact)
+    record_event(
+        session,
+        artefact.case_id,
+        kind="retention_customer_told",
+        actor=actor,
+        roles=roles,
+        now=now,
+        data=context,
+    )
+    return artefact
+
+
+def delete_artefact(
+    session: Session,
+    store: BlobStore,
+    artefact: Artefact,
+    *,
+    why: str,
+    actor: str,
+    now: datetime,
+    roles: Collection[Role] = (),
+    detail: str | None = None,
+) -> dict[str, Any]:
+    """Delete the blob, keep the row as a record without the name, and leave a tombstone. Idempotent."""
+    # The blob goes before the commit: should the commit fail, the next sweep finds the row and finishes.
+    store.delete(artefact.storage_ref)
+    tombstone = {
+        "artefact_id": artefact.id,
+        "artefact_kind": artefact.kind,
+        "version": artefact.version,
+        "sha256": artefact.sha256,
+        "size": artefact.size,
+        "created_at": artefact.created_at.isoformat(),
+        "expires_at": artefact.expires_at.isoformat(),
+        "deleted_at": now.isoformat(),
+        "why": why,
+    }
+    if detail:
+        tombstone["detail"] = detail
+    artefact.deleted_at = now
+    artefact.name = ""  # names can carry customer data; the tombstone names the artefact by id and checksum
+    artefact.extension_reason = None
+    artefact.customer_must_be_told = False
+    session.add(artefact)
+    record_event(
+        session, artefact.case_id, kind=ARTEFACT_DELETED, actor=actor, roles=roles, now=now, data=tombstone
+    )
+    return tombstone
+
+
+def expire_due(
+    session: Session, store: BlobStore, *, now: datetime, limit: int = 200
+) -> list[dict[str, Any]]:
+    """Delete up to `limit` expired artefacts in this transaction; their tombstones."""
+    expired = (col(Artefact.deleted_at).is_(None), col(Artefact.expires_at) <= now)
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite ignores FOR UPDATE: take its one write lock first, so two sweeps never both delete a row.
+        session.execute(update(Artefact).where(*expired).values(version=Artefact.version))
+    query = (
+        select(Artefact)
+        .where(*expired)
+        .order_by(col(Artefact.expires_at), col(Artefact.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # replicas sweeping together take disjoint artefacts
+    )
+    candidates = {a.id: a for a in session.exec(query).all()}
+    due = due_for_deletion((Retained(a.id or 0, a.expires_at) for a in candidates.values()), now)
+    tombstones = []
+    for artefact_id in due:
+        artefact = candidates[artefact_id]
+        kept = f"{artefact.kind} kept until {artefact.expires_at:%Y-%m-%d %H:%M} UTC"
+        detail = kept + (" (extended)" if artefact.extension_reason else "")
+        tombstones.append(
+            delete_artefact(session, store, artefact, why=RETENTION, actor=SYSTEM, now=now, detail=detail)
+        )
+    return tombstones
+
+
+@dataclass
+class RetentionReport:
+    deleted: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.deleted)
+
+
+def sweep(url: str, store: BlobStore, *, now: datetime, batch: int = 200) -> RetentionReport:
+    """Delete everything expired at `now`, a batch per transaction, until nothing expired is left."""
+    report = RetentionReport()
+    while True:
+        with session_scope(url) as session:
+            tombstones = expire_due(session, store, now=now, limit=batch)
+        report.deleted.extend(tombstones)
+        if len(tombstones) < batch:
+            break
+    if report.count:
+        log.info("retention.swept", deleted=report.count)
+    return report
+
+
+def retention_job(settings: Settings) -> Callable[[datetime], RetentionReport]:
+    """The scheduler tick job: `Runtime.tick_jobs.append(retention_job(settings))`."""
+    store = LocalDirectoryStore(settings.artefact_dir)
+    url = settings.database_url
+
+    def retention_sweep(now: datetime) -> RetentionReport:
+        return sweep(url, store, now=now)
+
+    return retention_sweep

@@ -1,0 +1,550 @@
+"""The artefact service: store, version, read, submit for review, approve, deny; the case's NDA status.
+
+Each function is one unit of work in the caller's session (`bot.db.engine.session_scope`): the
+artefact rows, the case events and the notes owed to the SIRT issue are committed together, or not
+at all. `roles` are the roles the caller has already looked up for `actor` (the Slack app through
+Slack's user groups, the CLI through a `RoleProvider`). Decisions come from workflows.review and
+workflows.retention; this module gathers their inputs and records their outcomes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlmodel import Session, col, select
+
+from bot.artefacts.crypto import TamperedArtefact
+from bot.artefacts.errors import ArtefactNotFound
+from bot.artefacts.events import (
+    lock_artefact,
+    lock_case,
+    note_on_sirt_issue,
+    permit,
+    record_event,
+    refuse,
+    refuse_if_deleted,
+    refuse_if_erased,
+)
+from bot.artefacts.keys import UnknownKey
+from bot.artefacts.store import BlobMissing
+from bot.artefacts.vault import Vault
+from bot.db.models import Artefact, ArtefactApproval, Case
+from workflows.policy import RetentionPolicy
+from workflows.retention import ArtefactKind, expiry_for
+from workflows.review import (
+    KEY_ROLES,
+    Approval,
+    CustodyAction,
+    NdaStatus,
+    ReviewStatus,
+    Submission,
+    Verdict,
+    denial_reason,
+    may_decide,
+    review_status,
+)
+from workflows.states import Role
+
+MAX_NAME_LENGTH = 200
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def get_artefact(session: Session, artefact_id: int) -> Artefact:
+    artefact = session.get(Artefact, artefact_id)
+    if artefact is None:
+        raise ArtefactNotFound(f"no artefact {artefact_id}")
+    return artefact
+
+
+def list_artefacts(session: Session, case_id: int, *, include_deleted: bool = True) -> list[Artefact]:
+    query = select(Artefact).where(Artefact.case_id == case_id)
+    if not include_deleted:
+        query = query.where(col(Artefact.deleted_at).is_(None))
+    return list(session.exec(query.order_by(col(Artefact.id))).all())
+
+
+def decisions_of(session: Session, artefact_id: int) -> list[Approval]:
+    rows = session.exec(
+        select(ArtefactApproval)
+        .where(ArtefactApproval.artefact_id == artefact_id)
+        .order_by(col(ArtefactApproval.at), col(ArtefactApproval.id))
+    ).all()
+    return [Approval(r.approver, Role(r.role), r.sha256, Verdict(r.decision), r.reason) for r in rows]
+
+
+def review_of(session: Session, artefact: Artefact, case: Case | None = None) -> ReviewStatus:
+    assert artefact.id is not None
+    case = case or session.get(Case, artefact.case_id)
+    return review_status(
+        artefact.sha256,
+        _submission(artefact),
+        decisions_of(session, artefact.id),
+        nda_status=case.nda_status if case else None,
+    )
+
+
+def artefact_summaries(session: Session, case_id: int) -> list[dict[str, Any]]:
+    """Each artefact of a case as JSON-ready facts, for `logdive cases show` and the Slack thread."""
+    case = session.get(Case, case_id)
+    summaries = []
+    for artefact in list_artefacts(session, case_id):
+        review = review_of(session, artefact, case)
+        summaries.append(
+            {
+                "id": artefact.id,
+                "name": artefact.name,
+                "kind": artefact.kind,
+                "version": artefact.version,
+                "sha256": artefact.sha256,
+                "size": artefact.size,
+                "created_at": artefact.created_at.isoformat(),
+                "expires_at": artefact.expires_at.isoformat(),
+                "extension_reason": artefact.extension_reason,
+                "customer_must_be_told": artefact.customer_must_be_told,
+                "deleted_at": artefact.deleted_at.isoformat() if artefact.deleted_at else None,
+                "review": review.state.value,
+                "keys": {
+                    role.value: (k.approver if (k := review.keys.get(role)) else None) for role in KEY_ROLES
+                },
+                "denied": (
+                    {
+                        "by": review.denial.approver,
+                        "role": review.denial.role.value,
+                        "reason": review.denial.reason,
+                    }
+                    if review.denial
+                    else None
+                ),
+                "submitted_by": artefact.submitted_by,
+                "nda_signed": review.nda_signed,
+            }
+        )
+    return summaries
+
+
+# ---------------------------------------------------------------------------------------------- storing
+
+
+def store_artefact(
+    session: Session,
+    vault: Vault,
+    case_id: int,
+    *,
+    name: str,
+    kind: ArtefactKind | str,
+    data: bytes,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+    policy: RetentionPolicy,
+    source: str = "upload",
+) -> Artefact:
+    """Seal `data` and record it on the case, expiring as the retention policy says for its kind."""
+    kind = _kind(kind)
+    name = _name(name)
+    case = lock_case(session, case_id)
+    permit(session, case, CustodyAction.ADD, actor=actor, roles=roles, now=now, data={"name_given": True})
+    refuse_if_erased(session, case, actor=actor, roles=roles, now=now, action="add")
+    sealed = vault.put(data)
+    _discard_on_rollback(session, vault, sealed.ref)
+    artefact = Artefact(
+        case_id=case_id,
+        name=name,
+        kind=kind.value,
+        sha256=sealed.sha256,
+        size=sealed.size,
+        key_id=sealed.key_id,
+        storage_ref=sealed.ref,
+        created_at=now,
+        expires_at=expiry_for(kind, now, policy),
+    )
+    session.add(artefact)
+    session.flush()
+    record_event(
+        session,
+        case_id,
+        kind="artefact_added",
+        actor=actor,
+        roles=roles,
+        now=now,
+        data={
+            "artefact_id": artefact.id,
+            "name": name,
+            "artefact_kind": kind.value,
+            "version": 1,
+            "sha256": sealed.sha256,
+            "size": sealed.size,
+            "expires_at": artefact.expires_at.isoformat(),
+            "source": source,
+        },
+    )
+    return artefact
+
+
+def add_version(
+    session: Session,
+    vault: Vault,
+    artefact_id: int,
+    *,
+    data: bytes,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+    policy: RetentionPolicy,
+) -> Artefact:
+    """Replace the content with a new version: a new checksum, so earlier review decisions stop counting."""
+    artefact = lock_artefact(session, artefact_id)
+    case = lock_case(session, artefact.case_id)
+    context = {"artefact_id": artefact_id}
+    permit(session, case, CustodyAction.ADD, actor=actor, roles=roles, now=now, data=context)
+    refuse_if_erased(session, case, actor=actor, roles=roles, now=now, action="add_version")
+    refuse_if_deleted(session, artefact, actor=actor, roles=roles, now=now, action="add_version")
+    previous = artefact.sha256
+    voided = sum(1 for d in decisions_of(session, artefact_id) if d.sha256 == previous)
+    sealed = vault.put(data)
+    _discard_on_rollback(session, vault, sealed.ref)
+    _discard_on_commit(session, vault, artefact.storage_ref)
+    artefact.storage_ref, artefact.key_id = sealed.ref, sealed.key_id
+    artefact.sha256, artefact.size = sealed.sha256, sealed.size
+    artefact.version += 1
+    # A new version is new data: it is kept as long as its kind allows from now, never less than before.
+    artefact.expires_at = max(artefact.expires_at, expiry_for(ArtefactKind(artefact.kind), now, policy))
+    session.add(artefact)
+    event = record_event(
+        session,
+        case.id or 0,
+        kind="artefact_version_added",
+        actor=actor,
+        roles=roles,
+        now=now,
+        data={
+            **context,
+            "version": artefact.version,
+            "sha256": sealed.sha256,
+            "previous_sha256": previous,
+            "size": sealed.size,
+            "decisions_voided": voided,
+        },
+    )
+    if artefact.submitted_sha256 is not None:
+        note_on_sirt_issue(
+            session,
+            case,
+            event,
+            body=(
+                f"Artefact {artefact_id} has a new version {artefact.version} (`{sealed.sha256}`); "
+                f"{voided} review decision(s) on `{previous}` no longer count. It must be submitted again."
+            ),
+            now=now,
+        )
+    return artefact
+
+
+def read_artefact(
+    session: Session,
+    vault: Vault,
+    artefact_id: int,
+    *,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+    purpose: str = "review",
+) -> bytes:
+    """The plaintext for a reviewer or investigator, the read recorded; tampering is refused and recorded."""
+    artefact = get_artefact(session, artefact_id)
+    case = session.get(Case, artefact.case_id)
+    assert case is not None
+    context = {"artefact_id": artefact_id, "purpose": purpose}
+    permit(session, case, CustodyAction.READ, actor=actor, roles=roles, now=now, data=context)
+    refuse_if_deleted(session, artefact, actor=actor, roles=roles, now=now, action="read")
+    plaintext = open_blob(session, vault, artefact, actor=actor, roles=roles, now=now)
+    record_event(
+        session,
+        artefact.case_id,
+        kind="artefact_read",
+        actor=actor,
+        roles=roles,
+        now=now,
+        data={**context, "version": artefact.version, "sha256": artefact.sha256},
+    )
+    return plaintext
+
+
+def open_blob(
+    session: Session, vault: Vault, artefact: Artefact, *, actor: str, roles: Collection[Role], now: datetime
+) -> bytes:
+    """Decrypt and check; a blob that fails is refused, and the refusal is recorded on the case."""
+    try:
+        return vault.get(artefact.storage_ref, sha256=artefact.sha256)
+    except (TamperedArtefact, UnknownKey, BlobMissing) as exc:
+        why = {TamperedArtefact: "tampered", UnknownKey: "unknown_key", BlobMissing: "missing"}[type(exc)]
+        refuse(
+            session,
+            artefact.case_id,
+            kind="artefact_unreadable",
+            actor=actor,
+            roles=roles,
+            now=now,
+            message=f"artefact {artefact.id} cannot be read ({why}): {exc}",
+            data={"artefact_id": artefact.id, "why": why},
+        )
+
+
+# ---------------------------------------------------------------------------------------------- review
+
+
+def submit_for_review(
+    session: Session, artefact_id: int, *, actor: str, roles: Collection[Role], now: datetime
+) -> ReviewStatus:
+    """Attach the artefact's current SHA-256 to the case for the two-key review."""
+    artefact = lock_artefact(session, artefact_id)
+    case = lock_case(session, artefact.case_id)
+    context = {"artefact_id": artefact_id, "sha256": artefact.sha256}
+    permit(session, case, CustodyAction.SUBMIT, actor=actor, roles=roles, now=now, data=context)
+    refuse_if_erased(session, case, actor=actor, roles=roles, now=now, action="submit")
+    refuse_if_deleted(session, artefact, actor=actor, roles=roles, now=now, action="submit")
+    current = review_of(session, artefact, case)
+    if artefact.submitted_sha256 == artefact.sha256:
+        return current  # a double click: already submitted, nothing more to record
+    artefact.submitted_by, artefact.submitted_sha256, artefact.submitted_at = actor, artefact.sha256, now
+    session.add(artefact)
+    status = review_of(session, artefact, case)
+    event = record_event(
+        session,
+        case.id or 0,
+        kind="artefact_submitted",
+        actor=actor,
+        roles=roles,
+        now=now,
+        data={**context, "version": artefact.version, "nda_status": case.nda_status},
+    )
+    nda = "" if status.nda_signed else f" **{status.notes[0]}.**"
+    note_on_sirt_issue(
+        session,
+        case,
+        event,
+        body=(
+            f"Artefact {artefact_id} (version {artefact.version}, `{artefact.sha256}`) was submitted for "
+            f"review by {actor}. It needs a Security key and a Legal key from two other people.{nda}"
+        ),
+        now=now,
+    )
+    return status
+
+
+def approve(
+    session: Session,
+    artefact_id: int,
+    *,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+    as_role: Role | None = None,
+    seen_sha256: str | None = None,
+) -> ReviewStatus:
+    """Give one key (sirt or legal) for the artefact's current checksum."""
+    return _decide(
+        session, artefact_id, Verdict.APPROVED, actor=actor, roles=roles, now=now, as_role=as_role,
+        seen_sha256=seen_sha256, reason=None,
+    )  # fmt: skip
+
+
+def deny(
+    session: Session,
+    artefact_id: int,
+    *,
+    reason: str,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+    as_role: Role | None = None,
+    seen_sha256: str | None = None,
+) -> ReviewStatus:
+    """Stop the artefact's current checksum; `reason` says what must change (ValueError when blank)."""
+    text = denial_reason(reason)
+    return _decide(
+        session, artefact_id, Verdict.DENIED, actor=actor, roles=roles, now=now, as_role=as_role,
+        seen_sha256=seen_sha256, reason=text,
+    )  # fmt: skip
+
+
+def _decide(
+    session: Session,
+    artefact_id: int,
+    verdict: Verdict,
+    *,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+    as_role: Role | None,
+    seen_sha256: str | None,
+    reason: str | None,
+) -> ReviewStatus:
+    artefact = lock_artefact(session, artefact_id)
+    case = lock_case(session, artefact.case_id)
+    context = {"action": verdict.value, "artefact_id": artefact_id, "sha256": artefact.sha256}
+    refuse_if_deleted(session, artefact, actor=actor, roles=roles, now=now, action=verdict.value)
+    permission = may_decide(
+        verdict,
+        actor=actor,
+        roles=roles,
+        sha256=artefact.sha256,
+        submission=_submission(artefact),
+        decisions=decisions_of(session, artefact_id),
+        as_role=as_role,
+        seen_sha256=seen_sha256,
+    )
+    if not permission.allowed:
+        refuse(
+            session,
+            case.id or 0,
+            kind=permission.kind or "refused",
+            actor=actor,
+            roles=roles,
+            now=now,
+            message=f"artefact {artefact_id}: {permission.reason}",
+            data=context,
+        )
+    assert permission.role is not None
+    session.add(
+        ArtefactApproval(
+            artefact_id=artefact_id,
+            sha256=artefact.sha256,
+            role=permission.role.value,
+            approver=actor,
+            decision=verdict.value,
+            reason=reason,
+            at=now,
+        )
+    )
+    session.flush()
+    status = review_of(session, artefact, case)
+    kind = "artefact_approved" if verdict is Verdict.APPROVED else "artefact_denied"
+    data = {**context, "role": permission.role.value, "review": status.state.value}
+    event = record_event(
+        session,
+        case.id or 0,
+        kind=kind,
+        actor=actor,
+        roles=roles,
+        now=now,
+        data={**data, "reason": reason} if reason else data,
+    )
+    if verdict is Verdict.DENIED:
+        body = (
+            f"Artefact {artefact_id} (`{artefact.sha256}`) was **denied** by {actor} ({permission.role}). "
+            "The reason is in Logdive's case log (`logdive cases show`)."
+        )
+    elif status.approved:
+        body = (
+            f"Artefact {artefact_id} (`{artefact.sha256}`) is **approved**: Security key by "
+            f"{status.keys[Role.SIRT].approver}, Legal key by {status.keys[Role.LEGAL].approver}."
+        )
+    else:
+        body = (
+            f"Artefact {artefact_id} (`{artefact.sha256}`): {permission.role} key given by {actor}; "
+            f"still needed: {', '.join(r.value for r in status.missing)}."
+        )
+    note_on_sirt_issue(session, case, event, body=body, now=now)
+    return status
+
+
+# ---------------------------------------------------------------------------------------------- NDA
+
+
+def set_nda_status(
+    session: Session,
+    case_id: int,
+    status: NdaStatus | str,
+    *,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+) -> Case:
+    """The CSM records where the NDA stands: offered, signed or declined."""
+    try:
+        wanted = NdaStatus(str(status).strip().lower())
+    except ValueError:
+        allowed = ", ".join(s.value for s in NdaStatus)
+        raise ValueError(f"nda status: {status!r} is not one of {allowed}") from None
+    case = lock_case(session, case_id)
+    permit(session, case, CustodyAction.SET_NDA, actor=actor, roles=roles, now=now, data={"to": wanted.value})
+    if case.nda_status == wanted.value:
+        return case
+    previous = case.nda_status
+    case.nda_status = wanted.value
+    case.version += 1
+    case.updated_at = now
+    session.add(case)
+    record_event(
+        session, case_id, kind="nda_status", actor=actor, roles=roles, now=now,
+        data={"from": previous, "to": wanted.value},
+    )  # fmt: skip
+    return case
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def _submission(artefact: Artefact) -> Submission | None:
+    if artefact.submitted_sha256 is None or artefact.submitted_by is None:
+        return None
+    return Submission(artefact.submitted_by, artefact.submitted_sha256)
+
+
+def _kind(kind: ArtefactKind | str) -> ArtefactKind:
+    try:
+        return ArtefactKind(kind)
+    except ValueError:
+        allowed = ", ".join(k.value for k in ArtefactKind)
+        raise ValueError(f"kind: {kind!r} is not one of {allowed}") from None
+
+
+def _name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("name: an artefact needs a name (e.g. the file name)")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(f"name: at most {MAX_NAME_LENGTH} characters, got {len(name)}")
+    return name
+
+
+def _discard_on_rollback(session: Session, vault: Vault, ref: str) -> None:
+    """A blob written for a unit of work that is rolled back must not linger."""
+    _after(session, on_rollback=lambda: vault.discard(ref))
+
+
+def _discard_on_commit(session: Session, vault: Vault, ref: str) -> None:
+    """The previous version's blob goes once the new version is committed (not before: it may roll back)."""
+    _after(session, on_commit=lambda: vault.discard(ref))
+
+
+def _after(
+    session: Session,
+    *,
+    on_commit: Callable[[], object] | None = None,
+    on_rollback: Callable[[], object] | None = None,
+) -> None:
+    settled = False
+
+    def committed(_session: Session) -> None:
+        nonlocal settled
+        if not settled:
+            settled = True
+            if on_commit:
+                on_commit()
+
+    def rolled_back(_session: Session) -> None:
+        nonlocal settled
+        if not settled:
+            settled = True
+            if on_rollback:
+                on_rollback()
+
+    sa_event.listen(session, "after_commit", committed, once=True)
+    sa_event.listen(session, "after_rollback", rolled_back, once=True)
