@@ -24,7 +24,7 @@ class LogKind(StrEnum):
 def flatten(entry: Mapping[str, Any]) -> dict[str, Any]:
     """`{"meta": {"user": "x"}}` -> `{"meta.user": "x"}`: GitLab writes both styles. Request `params`
     stay as they are. Returns `entry` itself when nothing is nested (the common case, and cheap)."""
-    if not any(type(value) is dict for key, value in entry.items() if key != "params"):
+    if dict not in map(type, entry.values()):  # C speed: this runs for every parsed line
         return entry if type(entry) is dict else dict(entry)
     return _flatten(entry, "")
 

@@ -3,13 +3,13 @@ an event type the case asked for (audit entries by their event name, requests by
 controllers and routes).
 
 `ExtractScope` is the plain data (picklable, sent to worker processes); `Selection` is its compiled form.
-Selection also offers the bytes pattern for the pre-filter: a line that does not contain any scope string
-cannot concern the case, so most lines are never parsed.
+Selection also offers the byte searches for the pre-filter: a line that contains no scope string cannot
+concern the case, so most lines are never parsed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -167,7 +167,7 @@ class Selection:
         self._audit_types = frozenset().union(*(m.audit_types for m in scope.events.values()))
         self._controllers = frozenset().union(*(m.controllers for m in scope.events.values()))
         self._routes = frozenset().union(*(m.routes for m in scope.events.values()))
-        self.prefilter = re2.compile(prefilter_pattern(scope))
+        self.searches = prefilter_searches(scope)
 
     # -- the predicate ---------------------------------------------------------------------------------
     def verdict(self, entry: Mapping[str, Any], kind: LogKind) -> Reject | None:
@@ -316,18 +316,37 @@ def _param_logins(params: object) -> list[str]:
     return [v.lower() for k, v in _param_items(params) if k in LOGIN_PARAMS and isinstance(v, str)]
 
 
-def prefilter_pattern(scope: ExtractScope) -> bytes:
-    """A case-insensitive bytes pattern every line that could concern the scope matches.
+def prefilter_needles(scope: ExtractScope) -> list[bytes]:
+    """Case-insensitive literal byte strings; every line that could concern the scope contains one.
 
-    Paths also in their URL-encoded (`acme%2Fapi`, API paths) and JSON-escaped (`acme\\/api`) spellings;
-    user ids only as the value of an `..._id` field. It may match more lines than concern the case
-    (the predicate decides), never fewer.
+    Every path in scope contains its top-level namespace in every spelling a log uses (`acme/api`,
+    URL-encoded `acme%2Fapi`, JSON-escaped `acme\\/api`), so the namespace stands for all of them; each
+    user in scope is their username. Few literals, each searched alone, keep re2 on its fast literal
+    scan. They match more lines than concern the case (the predicate decides), never fewer.
     """
-    needles: list[bytes] = []
-    for path in scope.paths:
-        raw = path.encode()
-        needles.extend({raw, raw.replace(b"/", b"%2f"), raw.replace(b"/", b"\\/")})
-    needles.extend(u.encode() for u in scope.usernames)
-    alternatives = [re2.escape(n) for n in needles]
-    alternatives.extend(rb'_id"\s*:\s*"?' + str(i).encode() + rb"\b" for i in scope.user_ids)
-    return b"(?i)(?:" + b"|".join(alternatives) + b")"
+    tops = {path.split("/", 1)[0] for path in scope.paths}
+    return sorted({*(t.encode() for t in tops), *(u.encode() for u in scope.usernames)})
+
+
+def prefilter_searches(scope: ExtractScope) -> list[Callable[[bytes, int, int], Any]]:
+    """`search(block, pos, endpos)` functions over raw bytes, one per needle (see prefilter_needles).
+
+    A user id is searched as its digits followed by `,`, `}` or `"`, then checked to follow `:` or `"`
+    (the value of an `..._id` field): the digits come first so re2 can scan for them as a literal.
+    """
+    searches = [re2.compile(b"(?i)" + re2.escape(needle)).search for needle in prefilter_needles(scope)]
+    searches.extend(_id_search(re2.compile(str(i).encode() + rb'[,}"]')) for i in scope.user_ids)
+    return searches
+
+
+def _id_search(pattern: Any) -> Callable[[bytes, int, int], Any]:
+    search = pattern.search
+
+    def find(block: bytes, pos: int, endpos: int) -> Any:
+        while True:
+            match = search(block, pos, endpos)
+            if match is None or (match.start() > 0 and block[match.start() - 1] in b':"'):
+                return match
+            pos = match.start() + 1
+
+    return find

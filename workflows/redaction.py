@@ -19,6 +19,7 @@ import ipaddress
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -105,6 +106,8 @@ FIELDS: dict[str, _Field] = {
     "target_id": _Field.ENTITY_ID,
 }  # fmt: skip
 
+_TREATED = frozenset(key for key, treatment in FIELDS.items() if treatment is not _Field.KEEP)
+
 # Param names whose values are credentials (GitLab filters most as [FILTERED]; we do not rely on it).
 _SECRET_PARAM = re2.compile(
     r"(?i)(pass|token|secret|key|otp|authenticity|credential|signature|cookie|session|salt|private)"
@@ -185,29 +188,25 @@ class Redactor:
     def redact_fields(self, entry: Mapping[str, Any], kind: LogKind) -> tuple[dict[str, Any], frozenset[str]]:
         """Field-first redaction. Returns the kept fields and the raw values the text pass must leave."""
         flat = flatten(entry)
-        actor_is_own = self._actor_is_own(flat)
-        out: dict[str, Any] = {}
-        keep_raw: set[str] = set()
+        out = {key: value for key, value in flat.items() if key in FIELDS}  # the allowlist, order kept
         counts = self.counts
-        for key, value in flat.items():
-            treatment = FIELDS.get(key)
-            if treatment is None:
-                counts[Redaction.INTERNAL_FIELD] += 1
-            elif treatment is _Field.KEEP:
-                out[key] = value
-            elif treatment is _Field.USERNAME:
+        if len(out) < len(flat):
+            counts[Redaction.INTERNAL_FIELD] += len(flat) - len(out)
+        actor_is_own = self._actor_is_own(flat)
+        keep_raw: set[str] = set()
+        for key in _TREATED.intersection(out):
+            value = out[key]
+            treatment = FIELDS[key]
+            if treatment is _Field.USERNAME:
                 out[key] = self._username(value)
             elif treatment is _Field.USER_ID:
-                out[key] = self._user_id(value)
-            elif treatment is _Field.NAME:
-                out[key] = self._identifier(IdentifierKind.NAME, value, keep=actor_is_own)
-            elif treatment is _Field.EMAIL:
-                out[key] = self._identifier(IdentifierKind.EMAIL, value, keep=actor_is_own)
-                if actor_is_own and isinstance(value, str):
-                    keep_raw.add(value)
+                # user_id/meta.user_id name the actor: theirs to keep when the actor is the customer's
+                out[key] = value if actor_is_own and key != "author_id" else self._user_id(value)
             elif treatment is _Field.IP:
                 ip = self._ip_field(value, keep=actor_is_own)
-                if ip is not None:
+                if ip is None:
+                    del out[key]
+                else:
                     out[key] = ip
                     if ip == value:
                         keep_raw.add(ip)
@@ -219,14 +218,22 @@ class Redactor:
                 out[key] = self._params(value)
             elif treatment is _Field.DURATION:
                 seconds = _seconds(key, value, kind)
-                if seconds is not None:
+                del out[key]
+                if seconds is not None and (key == "duration_s" or "duration_s" not in flat):
                     out["duration_s"] = seconds
+            elif treatment is _Field.NAME:
+                out[key] = self._identifier(IdentifierKind.NAME, value, keep=actor_is_own)
+            elif treatment is _Field.EMAIL:
+                out[key] = self._identifier(IdentifierKind.EMAIL, value, keep=actor_is_own)
+                if actor_is_own and isinstance(value, str):
+                    keep_raw.add(value)
             elif treatment is _Field.ENTITY:
                 is_user = flat.get("entity_type" if key == "entity_path" else "target_type") == "User"
                 out[key] = self._username(value) if is_user else self._namespace(value, loose=True)
             elif treatment is _Field.ENTITY_ID:
                 is_user = flat.get("entity_type" if key == "entity_id" else "target_type") == "User"
-                out[key] = self._user_id(value) if is_user else value
+                if is_user:
+                    out[key] = self._user_id(value)
         return out, frozenset(keep_raw)
 
     # -- free text -------------------------------------------------------------------------------------
@@ -289,17 +296,18 @@ class Redactor:
         """A pseudonym, the address itself (own user, personal case), or None: dropped (internal/garbage)."""
         if is_pseudonym(value):
             return value
-        address = _ip(value)
+        address = _address(value) if type(value) is str else None
         if address is None:
             self.counts[Redaction.INTERNAL_FIELD] += 1
             return None
-        if not _is_public(address):
+        canonical, public = address
+        if not public:
             self.counts[Redaction.INTERNAL_IP] += 1
             return None
         if keep:
             return value
         self.counts[Redaction.IP] += 1
-        return self._pseudonym(IdentifierKind.IP, address.compressed)
+        return self._pseudonym(IdentifierKind.IP, canonical)
 
     def _text_identifier(self, kind: IdentifierKind, text: str) -> bytes:
         if is_pseudonym(text):
@@ -314,14 +322,15 @@ class Redactor:
         if following and following[0] in _WORD:
             return raw
         text = raw.decode()
-        address = _ip(text)
+        address = _address(text)
         if address is None or text in keep:
             return raw
-        if not _is_public(address):
+        canonical, public = address
+        if not public:
             self.counts[Redaction.INTERNAL_IP] += 1
             return INTERNAL_PLACEHOLDER.encode()
         self.counts[Redaction.IP] += 1
-        return self._pseudonym(IdentifierKind.IP, address.compressed).encode()
+        return self._pseudonym(IdentifierKind.IP, canonical).encode()
 
     # -- paths -----------------------------------------------------------------------------------------
     def _owns(self, full_path: str) -> bool:
@@ -402,7 +411,7 @@ class Redactor:
         kept: list[dict[str, Any]] = []
         for item in items:
             key, param = item["key"], item.get("value")
-            if param == "[FILTERED]" or _SECRET_PARAM.search(key):
+            if param == "[FILTERED]" or _is_secret_param(key):
                 self.counts[Redaction.SECRET] += 1
                 continue
             if key in LOGIN_PARAMS:
@@ -428,6 +437,11 @@ _COUNTER = {
 }
 
 
+@lru_cache(maxsize=4096)
+def _is_secret_param(key: str) -> bool:
+    return _SECRET_PARAM.search(key) is not None
+
+
 def _seconds(key: str, value: Any, kind: LogKind) -> float | None:
     """Both duration styles as seconds: `duration` is milliseconds in request logs, seconds in Sidekiq's."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -437,18 +451,36 @@ def _seconds(key: str, value: Any, kind: LogKind) -> float | None:
     return round(float(value), 6)
 
 
-def _ip(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    if not isinstance(value, str) or not 2 <= len(value) <= 45:
+# IPv4 ranges that are not a person's public address (RFC 6890 special-purpose, multicast, reserved).
+_NOT_PUBLIC_V4 = tuple(
+    (int(ipaddress.IPv4Network(net).network_address), int(ipaddress.IPv4Network(net).netmask))
+    for net in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+        "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+        "203.0.113.0/24", "224.0.0.0/3",
+    )
+)  # fmt: skip
+
+
+@lru_cache(maxsize=65536)  # addresses recur on many lines
+def _address(text: str) -> tuple[str, bool] | None:
+    """(canonical form, public?) of an IP address, or None when `text` is not one."""
+    if not 2 <= len(text) <= 45:
         return None
+    octets = text.split(".")
+    if len(octets) == 4 and all(o.isdigit() and len(o) <= 3 for o in octets):
+        numbers = [int(o) for o in octets]
+        if max(numbers) > 255:
+            return None
+        value = numbers[0] << 24 | numbers[1] << 16 | numbers[2] << 8 | numbers[3]
+        public = not any(value & mask == network for network, mask in _NOT_PUBLIC_V4)
+        return ".".join(map(str, numbers)), public
     try:
-        return ipaddress.ip_address(value.strip("[]"))
+        address = ipaddress.ip_address(text.strip("[]"))
     except ValueError:
         return None
-
-
-def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     mapped = getattr(address, "ipv4_mapped", None)
-    return (mapped or address).is_global
+    return address.compressed, (mapped or address).is_global
 
 
 def _placeholder(value: bytes) -> bytes:

@@ -9,8 +9,9 @@ around a hit are cut out and handed on. Memory stays at a few blocks, whatever t
 from __future__ import annotations
 
 import gzip
+import hashlib
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -19,6 +20,7 @@ BLOCK_BYTES = 4 << 20
 GZIP_MAGIC = b"\x1f\x8b"
 
 Progress = Callable[[int], None]
+Search = Callable[[bytes, int, int], Any]
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Chunk:
 class ReadCounts:
     lines: int = 0
     candidates: int = 0
+    sha256: str | None = None  # of the whole file, when this chunk was the whole (plain) file
     truncated: bool = False  # a gzip stream that ended early
     error: str | None = None  # why reading stopped before the end (corrupt gzip, unreadable file)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -64,71 +67,94 @@ def plan_chunks(paths: list[Path], workers: int, min_chunk_bytes: int = 32 << 20
 
 
 def candidate_lines(
-    chunk: Chunk, search: Callable[..., Any], counts: ReadCounts, progress: Progress | None = None
+    chunk: Chunk, searches: Sequence[Search], counts: ReadCounts, progress: Progress | None = None
 ) -> Iterator[tuple[int, bytes]]:
-    """(offset, line) for every line of the chunk the pre-filter matches; counts every line read.
+    """(offset, line) for every line of the chunk a pre-filter search matches, in order; counts every line.
 
-    `search(block, pos)` is the compiled pre-filter's search. Offsets are in the decompressed stream.
+    Each of `searches` is `search(block, pos, endpos) -> match | None` (a compiled pre-filter's search).
+    Offsets are in the decompressed stream.
     """
-    blocks = _gzip_blocks(chunk, counts, progress) if chunk.compressed else _plain_blocks(chunk, progress)
-    for base, block in blocks:
-        counts.lines += block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
-        yield from _hits(block, base, search, counts)
+    blocks = (
+        _gzip_blocks(chunk, counts, progress) if chunk.compressed else _plain_blocks(chunk, counts, progress)
+    )
+    for base, block, end in blocks:
+        counts.lines += block.count(b"\n", 0, end) + (0 if block.endswith(b"\n", 0, end) else 1)
+        if len(searches) == 1:
+            spans: Iterable[tuple[int, int]] = _line_spans(block, end, searches[0])
+        else:  # several patterns: each line once, in file order
+            spans = sorted(
+                dict(span for search in searches for span in _line_spans(block, end, search)).items()
+            )
+        for start, stop in spans:
+            counts.candidates += 1
+            yield base + start, block[start:stop]
 
 
-def _hits(
-    block: bytes, base: int, search: Callable[..., Any], counts: ReadCounts
-) -> Iterator[tuple[int, bytes]]:
-    size = len(block)
+def _line_spans(block: bytes, size: int, search: Search) -> Iterator[tuple[int, int]]:
+    """(start, end) of each line of block[:size] the search matches somewhere."""
     pos = 0
     while pos < size:
-        match = search(block, pos)
+        match = search(block, pos, size)
         if match is None:
             return
         start = block.rfind(b"\n", 0, match.start()) + 1
-        end = block.find(b"\n", match.end())
+        end = block.find(b"\n", match.end(), size)
         if end < 0:
             end = size
-        counts.candidates += 1
-        yield base + start, block[start:end]
+        yield start, end
         pos = end + 1
 
 
-def _plain_blocks(chunk: Chunk, progress: Progress | None) -> Iterator[tuple[int, bytes]]:
-    """Blocks of whole lines: those starting in [start, end), the last one completed past `end`."""
+def _plain_blocks(
+    chunk: Chunk, counts: ReadCounts, progress: Progress | None
+) -> Iterator[tuple[int, bytes, int]]:
+    """(offset, block, end): block[:end] holds whole lines, those starting in [start, end) of the chunk.
+
+    Each block is a fresh read that starts at a line; the partial line at its tail is read again with the
+    next block (a seek back), so no block is ever copied to join it with a leftover. A chunk that is the
+    whole file also takes the file's SHA-256 on the way, sparing a second pass.
+    """
+    whole = chunk.start == 0 and chunk.end == chunk.path.stat().st_size
+    digest = hashlib.sha256() if whole else None
+    for base, block, end in _plain_reads(chunk, progress):
+        if digest is not None:
+            digest.update(memoryview(block)[:end])
+        yield base, block, end
+    if digest is not None:
+        counts.sha256 = digest.hexdigest()
+
+
+def _plain_reads(chunk: Chunk, progress: Progress | None) -> Iterator[tuple[int, bytes, int]]:
     with chunk.path.open("rb", buffering=0) as handle:
         pos = chunk.start
         if pos > 0:
             handle.seek(pos - 1)
             if handle.read(1) != b"\n":  # mid-line: that line belongs to the previous chunk
                 pos += len(_rest_of_line(handle))
-        if pos >= chunk.end:
-            _report(progress, chunk.end - chunk.start)
-            return
-        if progress is not None:
-            progress(pos - chunk.start)
-        handle.seek(pos)
-        carry = b""
-        while True:
-            data = handle.read(min(BLOCK_BYTES, chunk.end - pos)) if pos < chunk.end else b""
-            pos += len(data)
-            _report(progress, len(data))
-            buffer = carry + data if carry else data
-            if pos >= chunk.end or not data:
-                if buffer and not buffer.endswith(b"\n"):
-                    buffer += _rest_of_line(handle)  # the last line starts here, so it is ours
-                if buffer:
-                    yield pos - len(data) - len(carry), buffer
+        _report(progress, min(pos, chunk.end) - chunk.start)
+        while pos < chunk.end:
+            handle.seek(pos)
+            data = handle.read(min(BLOCK_BYTES, chunk.end - pos))
+            if not data:
                 return
-            cut = buffer.rfind(b"\n") + 1
-            if cut == 0:  # one line longer than a block: keep reading
-                carry = buffer
-                continue
-            yield pos - len(buffer), buffer[:cut]
-            carry = buffer[cut:]
+            if pos + len(data) >= chunk.end:  # the last block: its last line is ours to finish
+                _report(progress, chunk.end - pos)
+                if not data.endswith(b"\n"):
+                    data += _rest_of_line(handle)
+                yield pos, data, len(data)
+                return
+            end = data.rfind(b"\n") + 1
+            if end == 0:  # one line longer than a block
+                data += _rest_of_line(handle)
+                end = len(data)
+            _report(progress, end)
+            yield pos, data, end
+            pos += end
 
 
-def _gzip_blocks(chunk: Chunk, counts: ReadCounts, progress: Progress | None) -> Iterator[tuple[int, bytes]]:
+def _gzip_blocks(
+    chunk: Chunk, counts: ReadCounts, progress: Progress | None
+) -> Iterator[tuple[int, bytes, int]]:
     with chunk.path.open("rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as stream:
         offset = 0  # in the decompressed stream
         carry = b""
@@ -159,7 +185,7 @@ def _gzip_blocks(chunk: Chunk, counts: ReadCounts, progress: Progress | None) ->
             buffer = b"".join(pieces)
             cut = len(buffer) if ended else buffer.rfind(b"\n") + 1
             if cut:
-                yield offset, buffer[:cut]
+                yield offset, buffer, cut
                 offset += cut
             carry = buffer[cut:]
 

@@ -113,7 +113,8 @@ def _run_here(
         progress.start(total)
     advance = progress.advance if progress is not None else None
     results = [scanner.scan(chunk, part, advance) for chunk, part in zip(chunks, parts, strict=True)]
-    hashes = {i: sha256_of(p) for i, p in enumerate(paths, start=1)}
+    hashes = {r.chunk.input_index: r.read.sha256 for r in results if r.read.sha256}
+    hashes.update({i: sha256_of(p) for i, p in enumerate(paths, start=1) if i not in hashes})
     if progress is not None:
         progress.finish()
     return results, hashes
@@ -169,7 +170,15 @@ def _run_pool(
         # Big chunks first, hashes last: the hashing overlaps the tail of the scans.
         order = sorted(range(len(chunks)), key=lambda n: chunks[n].start - chunks[n].end)
         scans = {n: pool.apply_async(_scan_task, (chunks[n], parts[n])) for n in order}
-        hashes = [pool.apply_async(_hash_task, (i, p)) for i, p in enumerate(paths, start=1)]
+        # A file read whole by one scan is hashed on the way; split and gzip files by a task of their own.
+        whole = {
+            c.input_index
+            for c in chunks
+            if not c.compressed and c.start == 0 and c.end == c.path.stat().st_size
+        }
+        hashes = [
+            pool.apply_async(_hash_task, (i, p)) for i, p in enumerate(paths, start=1) if i not in whole
+        ]
         pending = [*scans.values(), *hashes]
         while pending:
             with contextlib.suppress(queue.Empty):
@@ -179,6 +188,7 @@ def _run_pool(
             pending = [r for r in pending if not r.ready()]
         results = [scans[n].get() for n in range(len(chunks))]
         digests = dict(h.get() for h in hashes)
+        digests.update({r.chunk.input_index: r.read.sha256 for r in results if r.read.sha256})
         while not progress_queue.empty():
             amount = progress_queue.get()
             if progress is not None:

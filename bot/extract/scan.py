@@ -67,7 +67,7 @@ class Scanner:
         pending_bytes = 0
         out = result.part.open("wb") if result.part is not None else None
         try:
-            lines = candidate_lines(chunk, selection.prefilter.search, result.read, progress)
+            lines = candidate_lines(chunk, selection.searches, result.read, progress)
             for offset, line in lines:
                 try:
                     entry = loads(line)

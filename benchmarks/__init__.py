@@ -1,0 +1,1 @@
+"""Speed and memory figures, one command each, as ratios against a baseline measured in the same run."""
