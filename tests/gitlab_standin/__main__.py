@@ -1,0 +1,45 @@
+"""Run the GitLab stand-in as its own process, for multi-process tests.
+
+    python -m tests.gitlab_standin --port 0 --seed seed.json
+
+Prints one line, `GitLab stand-in listening on http://127.0.0.1:PORT token=TOKEN`, then serves until
+SIGTERM or SIGINT. The seed file is JSON in the shape `GitLabState.seed` takes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from tests.gitlab_standin.server import GitLabStandIn
+from tests.gitlab_standin.state import GitLabState
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.gitlab_standin", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed on start)")
+    parser.add_argument("--seed", type=Path, help="a JSON file of users, groups, projects, members, tokens")
+    args = parser.parse_args(argv)
+
+    state = GitLabState()
+    standin = GitLabStandIn(state, host=args.host, port=args.port)
+    if args.seed:
+        state.seed(json.loads(args.seed.read_text()))
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with standin:
+        print(f"GitLab stand-in listening on {standin.url} token={standin.token}", flush=True)
+        stop.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

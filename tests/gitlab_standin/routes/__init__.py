@@ -1,0 +1,12 @@
+"""The stand-in's API: every route module's table, in one router. Add a module's ROUTER here to extend it."""
+
+from __future__ import annotations
+
+from tests.gitlab_standin.router import Router
+from tests.gitlab_standin.routes import directory
+
+
+def api_router() -> Router:
+    router = Router()
+    router.include(directory.ROUTER)
+    return router
