@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import cases, db, serve
+from bot.cli import artefacts, cases, db, serve
 
 app = typer.Typer(
     name="logdive",
@@ -16,6 +16,7 @@ app = typer.Typer(
 db.register(app)
 cases.register(app)
 serve.register(app)
+artefacts.register(app)
 
 
 def run() -> None:
