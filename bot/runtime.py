@@ -20,6 +20,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk import WebClient
 
 from bot import outbox
+from bot.artefacts.retention import retention_job
 from bot.catalog import load_catalog
 from bot.clock import Clock, utc_now
 from bot.logs import get_logger
@@ -99,7 +100,7 @@ class Runtime:
         # Outbox handlers by kind; the GitLab adapter adds its own the same way.
         self.handlers: dict[str, outbox.Handler] = dict(self.slack_delivery.handlers())
         self.on_done: dict[str, outbox.OnDone] = dict(self.slack_delivery.on_done())
-        self.tick_jobs: list[TickJob] = [self.deliver_outbox]
+        self.tick_jobs: list[TickJob] = [self.deliver_outbox, retention_job(settings)]
         self.work = Background()
         self._scheduler: BackgroundScheduler | None = None
         self._again = threading.Event()
