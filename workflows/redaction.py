@@ -317,9 +317,9 @@ class Redactor:
 
     def _text_ip(self, data: bytes, start: int, end: int, keep: frozenset[str]) -> bytes:
         raw = data[start:end]
-        following = data[end : end + 1]
+        following = data[end : end + 2]
         # "Admin::Dashboard", "1.2.3.4.5", version strings: not an address, leave the text alone.
-        if following and following[0] in _WORD:
+        if following[:1] and (following[0] in _WORD or (following[:1] == b"." and following[1:].isdigit())):
             return raw
         text = raw.decode()
         address = _address(text)

@@ -20,7 +20,6 @@ import typer
 import yaml
 from pydantic import ValidationError
 
-from bot import cases
 from bot.catalog import load_catalog
 from bot.cli.extract_view import RichProgress, counts_table, inputs_table, summary_tables
 from bot.cli.output import Problem, fail, plain, stderr, stdout
@@ -142,6 +141,8 @@ def _case_from_file(file: Path, label: str | None, route: Route | None, moment: 
 
 
 def _case_from_store(case: str, route: Route | None) -> _Case:
+    from bot import cases  # the database layer, only when a case id is given
+
     load = getattr(cases, "load_case_request", None)
     if load is None:
         fail(

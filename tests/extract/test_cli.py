@@ -1,0 +1,139 @@
+"""`logdive extract` as a person runs it: outputs by route, exit codes, clear errors, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner, Result
+
+from bot.cli.extract import register
+from tests.extract import synthetic
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    app = typer.Typer(pretty_exceptions_enable=False)
+
+    @app.callback()
+    def main() -> None:
+        """logdive"""
+
+    register(app)
+    return app
+
+
+@pytest.fixture
+def run(app: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "160")
+
+    def invoke(*args: str) -> Result:
+        result = CliRunner().invoke(app, ["extract", *args])
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+        assert "Traceback" not in result.output
+        return result
+
+    return invoke
+
+
+def _request(tmp_path: Path, **overrides: object) -> Path:
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(synthetic.request_data(**overrides)))
+    return path
+
+
+def _log(tmp_path: Path) -> Path:
+    lines = [*synthetic.encode(s.entry for s in synthetic.scenarios()), *synthetic.GARBAGE_LINES]
+    return synthetic.write_log(tmp_path / "production_json.log", lines)
+
+
+def _planted_in(text: str) -> list[str]:
+    return [p for p in synthetic.FOREIGN.strings() + synthetic.SECRETS.strings() if p in text]
+
+
+def test_security_gets_entries_and_a_manifest(run, tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    result = run("--request", str(_request(tmp_path)), str(log), "--route", "security", "--case-id", "LD-7")
+    assert result.exit_code == 0, result.output
+    entries, manifest_path = tmp_path / "LD-7-extract.jsonl", tmp_path / "LD-7-extract.manifest.json"
+    for path in (entries, manifest_path):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert _planted_in(path.read_text()) == []
+    manifest = json.loads(manifest_path.read_text())
+    kept = sum(s.keep_all for s in synthetic.scenarios())
+    assert manifest["case"] == "LD-7" and manifest["route"] == "security"
+    assert manifest["entries"]["count"] == kept == len(entries.read_text().splitlines())
+    assert manifest["inputs"][0]["name"] == "production_json.log"
+    assert manifest["inputs"][0]["lines"] == len(synthetic.scenarios()) + len(synthetic.GARBAGE_LINES)
+    assert manifest["dropped"]["malformed"] == synthetic.GARBAGE_CANDIDATES
+    assert "LD-7-extract.jsonl" in result.stdout and "per event type" in result.stdout
+
+
+def test_support_gets_a_summary_and_no_entries(run, tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    request = _request(tmp_path, personal_data=False)
+    result = run("--request", str(request), str(log), "--route", "support", "--out", "sum.json", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["production_json.log", "request.json", "sum.json"]
+    text = (tmp_path / "sum.json").read_text()
+    summary = json.loads(text)
+    assert summary["summary"]["entries"] == sum(s.keep_all for s in synthetic.scenarios())
+    assert "entries" not in {k for k in summary if k != "summary"}
+    assert _planted_in(text) == [] and "case-01" not in text
+    assert result.stdout == ""  # --quiet
+
+
+def test_route_comes_from_the_routing_policy(run, tmp_path: Path) -> None:
+    # A recent week, three resources, no personal data: Support takes it.
+    request = _request(
+        tmp_path, personal_data=False, window={"start": "2026-11-02T00:00:00Z", "end": "2026-11-08T00:00:00Z"}
+    )
+    result = run("--request", str(request), str(_log(tmp_path)), "--now", "2026-11-08T12:00:00Z", "-q")
+    assert result.exit_code == 0, result.output
+    assert len(list(tmp_path.glob("req-*-summary.json"))) == 1
+    assert not list(tmp_path.glob("*.jsonl"))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "CASE"),
+        (("--request", "request.json"), "LOGFILE: name at least one log file"),
+        (("--request", "request.json", "missing.log"), "missing.log: does not exist"),
+        (("--request", "nowhere.json", "production_json.log"), "nowhere.json: does not exist"),
+        (("--request", "request.json", "production_json.log", "--case-id", "../x"), "--case-id"),
+        (("--request", "request.json", "production_json.log", "--now", "yesterday"), "--now"),
+        (
+            ("--request", "request.json", "production_json.log", "--out", "no/such/dir/x.jsonl"),
+            "does not exist",
+        ),
+        (("LD-1", "production_json.log"), "CASE"),
+    ],
+)
+def test_bad_input_exits_2_with_a_clear_message(
+    run, tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    _request(tmp_path)
+    _log(tmp_path)
+    result = run(*args, "--route", "security")
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert not list(tmp_path.glob("*extract*")) and not list(tmp_path.glob("*summary*"))
+
+
+def test_a_bad_request_field_is_named(run, tmp_path: Path) -> None:
+    path = tmp_path / "request.yaml"
+    path.write_text("customer_namespace: acme-corp\nrequester_username: alice\nwindow: {start: soon}\n")
+    result = run("--request", str(path), str(_log(tmp_path)), "--route", "security")
+    assert result.exit_code == 2
+    assert "window.start" in result.stderr or "window.end" in result.stderr
+
+
+def test_unknown_event_types_are_refused(run, tmp_path: Path) -> None:
+    request = _request(tmp_path, event_types=["sign_inz"])
+    result = run("--request", str(request), str(_log(tmp_path)), "--route", "security")
+    assert result.exit_code == 2 and "sign_ins" in result.stderr  # the nearest known name is suggested
