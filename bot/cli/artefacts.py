@@ -31,6 +31,7 @@ from bot.cli.cases import _ready_database as ready_database
 from bot.cli.output import Problem, fail, plain, print_json, stderr, stdout
 from bot.clock import parse_moment, utc_now
 from bot.db.engine import session_scope
+from bot.logs import configure_logging
 from bot.settings import get_settings
 from workflows.retention import ArtefactKind
 from workflows.review import NdaStatus
@@ -409,6 +410,9 @@ def register(app: typer.Typer) -> None:
 @contextmanager
 def _handled(json_output: bool = False) -> Iterator[None]:
     """Every failure a person can cause becomes one clear line and an exit code, never a traceback."""
+    settings = get_settings()
+    # Log lines go to stderr as JSON; a terminal user sees them only when they asked for a level.
+    configure_logging(settings.log_level if "log_level" in settings.model_fields_set else "ERROR")
     try:
         yield
     except ArtefactRefused as exc:
