@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -30,7 +30,6 @@ from workflows.assessment import Route
 from workflows.log_kinds import LogKind, flatten
 from workflows.log_selection import (
     API_COLLECTIONS,
-    LOGIN_PARAMS,
     PATH_PARAMS,
     RESERVED_TOP_LEVEL,
     USERS_PAGES,
@@ -113,7 +112,15 @@ _SECRET_PARAM = re2.compile(
     r"(?i)(pass|token|secret|key|otp|authenticity|credential|signature|cookie|session|salt|private)"
     r"|^(code|state|sig|jwt|nonce)$"
 )
-_EMAIL_PARAMS = frozenset({"email", "user[email]", "public_email", "commit_email", "notification_email"})
+# Param names that carry a user's identity: user[login], assignee_username, reviewer_ids[], email, ...
+_PARAM_IDENTIFIERS = (
+    (re2.compile(r"(?i)(user_?name|login)s?$"), IdentifierKind.USERNAME),
+    (re2.compile(r"(?i)e-?mails?$"), IdentifierKind.EMAIL),
+    (
+        re2.compile(r"(?i)(^|_)(user|assignee|reviewer|author|owner|member|approver)_?ids?$"),
+        IdentifierKind.USER_ID,
+    ),
+)
 
 # One pass over the serialised line. Tokens first (leftmost-first alternation), then identifiers.
 # Value classes stop at quotes and backslashes, so a replacement never breaks the JSON around it.
@@ -278,9 +285,11 @@ class Redactor:
         return uid is not None and str(uid) in self._own_ids
 
     def _identifier(self, kind: IdentifierKind, value: Any, *, keep: bool = False) -> Any:
-        if value is None or value == "" or keep or is_pseudonym(value):
+        if value is None or value == "" or (keep and isinstance(value, str | int)) or is_pseudonym(value):
             return value
         self.counts[_COUNTER[kind]] += 1
+        if not isinstance(value, str | int):  # a list or object where an identifier belongs
+            value = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
         return self._pseudonym(kind, value)
 
     def _username(self, value: Any) -> Any:
@@ -343,7 +352,12 @@ class Redactor:
         `loose`: audit target_details may be free text ("Maintainer", a branch name); only strings shaped
         like a full path count as one there.
         """
-        if not isinstance(value, str) or not value or self._owns(value):
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        if not isinstance(value, str):  # a list or object where a path belongs: nothing to read, hide it
+            self.counts[Redaction.NAMESPACE] += 1
+            return self._pseudonym(IdentifierKind.NAMESPACE, orjson.dumps(value).decode())
+        if not value or self._owns(value):
             return value
         if loose and (" " in value or "/" not in value):
             return value
@@ -353,7 +367,7 @@ class Redactor:
     def _url_path(self, value: Any) -> Any:
         """A request path with foreign namespaces and users replaced; a query string is dropped."""
         if not isinstance(value, str):
-            return value
+            return self._namespace(value)
         path, query_sep, _query = value.partition("?")
         if query_sep:
             self.counts[Redaction.SECRET] += 1  # lograge omits queries; one here may carry a token
@@ -414,10 +428,13 @@ class Redactor:
             if param == "[FILTERED]" or _is_secret_param(key):
                 self.counts[Redaction.SECRET] += 1
                 continue
-            if key in LOGIN_PARAMS:
-                param = self._username(param)
-            elif key in _EMAIL_PARAMS:
-                param = self._identifier(IdentifierKind.EMAIL, param)
+            about = _param_identifier(key)
+            if about is IdentifierKind.USERNAME:
+                param = _each(param, self._username)
+            elif about is IdentifierKind.EMAIL:
+                param = _each(param, lambda v: self._identifier(IdentifierKind.EMAIL, v))
+            elif about is IdentifierKind.USER_ID:
+                param = _each(param, self._user_id)
             elif key in PATH_PARAMS or (key == "namespace_id" and foreign_namespace):
                 param = self._namespace(param)
             elif key == "project_id" and foreign_namespace and isinstance(param, str):
@@ -435,6 +452,16 @@ _COUNTER = {
     IdentifierKind.IP: Redaction.IP,
     IdentifierKind.NAMESPACE: Redaction.NAMESPACE,
 }
+
+
+@lru_cache(maxsize=4096)
+def _param_identifier(key: str) -> IdentifierKind | None:
+    bare = key.replace("[", "_").replace("]", "").strip("_")  # user[login] -> user_login, ids[] -> ids
+    return next((kind for pattern, kind in _PARAM_IDENTIFIERS if pattern.search(bare)), None)
+
+
+def _each(value: Any, treat: Callable[[Any], Any]) -> Any:
+    return [treat(v) for v in value] if isinstance(value, list) else treat(value)
 
 
 @lru_cache(maxsize=4096)

@@ -107,8 +107,10 @@ def production(**fields: Any) -> dict[str, Any]:
     return line
 
 
-def _route_params(path: str) -> list[dict[str, str]]:
+def _route_params(path: object) -> list[dict[str, str]]:
     """The params Rails logs for a project page: namespace_id and project_id from the path."""
+    if not isinstance(path, str):
+        return []
     full_path = path.strip("/").split("/-/", 1)[0]
     if full_path.startswith("groups/"):
         return [{"key": "group_id", "value": full_path.removeprefix("groups/")}]

@@ -18,7 +18,10 @@ from tests.extract import synthetic
 from tests.extract.synthetic import FOREIGN, SECRETS
 from workflows.log_kinds import LogKind, detect_kind
 from workflows.pseudonyms import Pseudonymiser, case_key, is_pseudonym
-from workflows.redaction import RedactionRules, Redactor
+from workflows.redaction import FIELDS, RedactionRules, Redactor, _Field
+
+# Kept as written: free text (scrubbed for secrets, emails, addresses) and params (own test below).
+_FREE_TEXT = {_Field.KEEP, _Field.ENTITY_ID, _Field.PARAMS}
 
 
 def _redactor(*, keep_personal: bool = False, case: str = "LD-1", ids: tuple[int, ...] = ()) -> Redactor:
@@ -76,12 +79,17 @@ def test_params_drop_secrets_and_pseudonymise_logins() -> None:
             {"key": "otp_attempt", "value": "123456"},
             {"key": "key_id", "value": "secret"},
             {"key": "email", "value": FOREIGN.EMAIL},
+            {"key": "assignee_username", "value": [FOREIGN.USERNAME]},
+            {"key": "reviewer_ids[]", "value": [FOREIGN.USER_ID]},
+            {"key": "author_id", "value": str(FOREIGN.USER_ID)},
             {"key": "page", "value": "2"},
         ]
     )
     params = {p["key"]: p["value"] for p in _redact(entry)["params"]}
-    assert set(params) == {"user[login]", "email", "page"}
+    assert set(params) == {"user[login]", "email", "assignee_username", "reviewer_ids[]", "author_id", "page"}
     assert params["user[login]"].startswith("user-") and params["email"].startswith("email-")
+    assert params["assignee_username"][0].startswith("user-")
+    assert params["reviewer_ids[]"][0].startswith("uid-") and params["author_id"].startswith("uid-")
     assert params["page"] == "2"
 
 
@@ -264,6 +272,29 @@ def test_pseudonyms_are_stable_within_a_case_and_differ_across(
     if case_a != case_b:
         other = _redact(synthetic.production(username=username, remote_ip=address), _redactor(case=case_b))
         assert other["username"] != one["username"] and other["remote_ip"] != one["remote_ip"]
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.text(max_size=5),  # what orjson parses
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@_PROPERTY
+@given(_usernames, _json_values, st.sampled_from(sorted(FIELDS)), st.booleans())
+def test_odd_json_shapes_never_carry_a_foreign_identifier_through(
+    username: str, filler: object, field: str, nested: bool
+) -> None:
+    # Logs are untrusted input: a list or object where a string belongs must not smuggle a name out.
+    planted: object = {"x": [filler, username]} if nested else [username, filler]
+    entry = synthetic.production(**{field: planted})
+    entry.pop("username"), entry.pop("meta.user")
+    redactor = _redactor(keep_personal=True)
+    out = redactor.redact(entry, detect_kind(entry)).decode()
+    if FIELDS[field] in _FREE_TEXT:
+        return  # kept as written (free text is scrubbed for secrets, emails and addresses only)
+    assert username not in out
 
 
 def test_pseudonymiser_refuses_a_short_key() -> None:
