@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import artefacts, cases, db, serve
+from bot.cli import artefacts, cases, check, db, serve
 
 app = typer.Typer(
     name="logdive",
@@ -15,6 +15,7 @@ app = typer.Typer(
 
 db.register(app)
 cases.register(app)
+check.register(app)
 serve.register(app)
 artefacts.register(app)
 
