@@ -48,14 +48,19 @@ def is_gzip(path: Path) -> bool:
 
 
 def plan_chunks(paths: list[Path], workers: int, min_chunk_bytes: int = 32 << 20) -> list[Chunk]:
-    """Byte ranges for the workers: several per worker for plain files (even load, steady progress)."""
+    """Byte ranges for the workers.
+
+    A plain file larger than its fair share (total / workers) is cut into several chunks per worker, for
+    an even load and steady progress; other files stay whole, so one pass both scans and hashes them.
+    """
     sizes = [p.stat().st_size for p in paths]
     total = sum(sizes)
+    fair = total / max(1, workers)
     target = max(min_chunk_bytes, total // max(1, workers * 4))
     chunks: list[Chunk] = []
     for index, (path, size) in enumerate(zip(paths, sizes, strict=True), start=1):
         compressed = size > 0 and is_gzip(path)
-        if size == 0 or workers <= 1 or compressed:
+        if size == 0 or workers <= 1 or compressed or size <= fair * 1.1 or size < 2 * min_chunk_bytes:
             chunks.append(Chunk(index, path, 0, size, compressed))
             continue
         start = 0

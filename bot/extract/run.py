@@ -167,9 +167,7 @@ def _run_pool(
     with context.Pool(workers, initializer=_init_worker, initargs=(spec, progress_queue)) as pool:
         if progress is not None:
             progress.start(total)
-        # Big chunks first, hashes last: the hashing overlaps the tail of the scans.
-        order = sorted(range(len(chunks)), key=lambda n: chunks[n].start - chunks[n].end)
-        scans = {n: pool.apply_async(_scan_task, (chunks[n], parts[n])) for n in order}
+        # Hashes first: one worker hashes while the others scan, instead of hashing alone at the end.
         # A file read whole by one scan is hashed on the way; split and gzip files by a task of their own.
         whole = {
             c.input_index
@@ -179,6 +177,9 @@ def _run_pool(
         hashes = [
             pool.apply_async(_hash_task, (i, p)) for i, p in enumerate(paths, start=1) if i not in whole
         ]
+        # Then big chunks before small ones, so the last task to finish is a short one.
+        order = sorted(range(len(chunks)), key=lambda n: chunks[n].start - chunks[n].end)
+        scans = {n: pool.apply_async(_scan_task, (chunks[n], parts[n])) for n in order}
         pending = [*scans.values(), *hashes]
         while pending:
             with contextlib.suppress(queue.Empty):
