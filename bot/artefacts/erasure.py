@@ -20,9 +20,8 @@ from sqlmodel import Session, col, select
 from bot.artefacts.events import (
     CASE_ERASED,
     TOMBSTONE_KINDS,
-    lock_case,
+    case_for,
     note_on_sirt_issue,
-    permit,
     record_event,
     refuse,
 )
@@ -67,8 +66,7 @@ def erase_case(
         raise ValueError("reason: erasure needs a reason (e.g. the customer's request and its ticket)")
     if len(why) > MAX_REASON:
         raise ValueError(f"reason: at most {MAX_REASON} characters, got {len(why)}")
-    case = lock_case(session, case_id)
-    permit(session, case, CustodyAction.ERASE, actor=actor, roles=roles, now=now, data={})
+    case = case_for(session, case_id, CustodyAction.ERASE, actor=actor, roles=roles, now=now, erased_ok=True)
     if case.erased_at is not None:
         refuse(
             session, case_id, kind="refused", actor=actor, roles=roles, now=now,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from sqlalchemy import update
 from sqlmodel import Session, select
@@ -20,6 +20,8 @@ from bot.cases import case_label
 from bot.db.models import Artefact, Case, CaseEvent, OutboxItem
 from workflows.review import CustodyAction, may_do
 from workflows.states import Role
+
+Row = TypeVar("Row", Case, Artefact)
 
 GITLAB_NOTE = "gitlab.note"
 GITLAB_CREATE_ISSUE = "gitlab.create_issue"
@@ -93,28 +95,28 @@ def roles_text(roles: Collection[Role]) -> str | None:
 
 
 def lock_case(session: Session, case_id: int) -> Case:
-    """The case, locked for this transaction (SQLite: a no-op UPDATE takes its one write lock first)."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(Case).where(Case.id == case_id).values(version=Case.version))
-        query = select(Case).where(Case.id == case_id)
-    else:
-        query = select(Case).where(Case.id == case_id).with_for_update()
-    case = session.exec(query.execution_options(populate_existing=True)).first()
+    case = _locked(session, Case, case_id)
     if case is None:
-        raise ArtefactNotFound(f"no case LD-{case_id}")
+        raise ArtefactNotFound(f"no case {case_label(case_id)}")
     return case
 
 
 def lock_artefact(session: Session, artefact_id: int) -> Artefact:
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(Artefact).where(Artefact.id == artefact_id).values(version=Artefact.version))
-        query = select(Artefact).where(Artefact.id == artefact_id)
-    else:
-        query = select(Artefact).where(Artefact.id == artefact_id).with_for_update()
-    artefact = session.exec(query.execution_options(populate_existing=True)).first()
+    artefact = _locked(session, Artefact, artefact_id)
     if artefact is None:
         raise ArtefactNotFound(f"no artefact {artefact_id}")
     return artefact
+
+
+def _locked(session: Session, model: type[Row], row_id: int) -> Row | None:
+    """A row locked for this transaction: FOR UPDATE, or on SQLite (which ignores it) a no-op UPDATE
+    of its `version` that takes SQLite's one write lock before the read."""
+    query = select(model).where(model.id == row_id)  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(model).where(model.id == row_id).values(version=model.version))  # type: ignore[attr-defined]
+    else:
+        query = query.with_for_update()
+    return session.exec(query.execution_options(populate_existing=True)).first()
 
 
 def permit(
@@ -174,3 +176,44 @@ def refuse_if_deleted(
             message=f"artefact {artefact.id} was deleted on {artefact.deleted_at:%Y-%m-%d %H:%M} UTC",
             data={"action": action, "artefact_id": artefact.id},
         )
+
+
+def case_for(
+    session: Session,
+    case_id: int,
+    action: CustodyAction,
+    *,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+    data: Mapping[str, Any] | None = None,
+    erased_ok: bool = False,
+) -> Case:
+    """The case locked for `action` by `actor`; refused (and recorded) when not allowed or erased."""
+    case = lock_case(session, case_id)
+    permit(session, case, action, actor=actor, roles=roles, now=now, data=dict(data or {}))
+    if not erased_ok:
+        refuse_if_erased(session, case, actor=actor, roles=roles, now=now, action=action.value)
+    return case
+
+
+def artefact_for(
+    session: Session,
+    artefact_id: int,
+    action: CustodyAction | None,
+    *,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+    data: Mapping[str, Any] | None = None,
+) -> tuple[Artefact, Case]:
+    """The live artefact and its case, locked for `action` (None: the review rules decide who)."""
+    artefact = lock_artefact(session, artefact_id)
+    case = lock_case(session, artefact.case_id)
+    context = {"artefact_id": artefact_id, **(data or {})}
+    if action is not None:
+        permit(session, case, action, actor=actor, roles=roles, now=now, data=context)
+    # Erasure deletes every artefact, so a live artefact also means a case that was not erased.
+    name = action.value if action is not None else str(context.get("action", "review"))
+    refuse_if_deleted(session, artefact, actor=actor, roles=roles, now=now, action=name)
+    return artefact, case

@@ -21,7 +21,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.artefacts.errors import ArtefactNotFound, ArtefactRefused
-from bot.artefacts.events import lock_case, note_on_sirt_issue, permit, record_event, refuse, refuse_if_erased
+from bot.artefacts.events import case_for, lock_case, note_on_sirt_issue, record_event, refuse
 from bot.artefacts.service import list_artefacts, open_blob, review_of
 from bot.artefacts.vault import Vault
 from bot.cases import case_label
@@ -64,9 +64,9 @@ def export_for_customer(
     artefact_ids: Sequence[int] | None = None,
 ) -> Bundle:
     """The case's approved artefacts as one file for the customer (`logdive artefacts export`)."""
-    case = lock_case(session, case_id)
-    permit(session, case, CustodyAction.EXPORT, actor=actor, roles=roles, now=now, data={"via": "file"})
-    refuse_if_erased(session, case, actor=actor, roles=roles, now=now, action="export")
+    case = case_for(
+        session, case_id, CustodyAction.EXPORT, actor=actor, roles=roles, now=now, data={"via": "file"}
+    )
     chosen = _approved(session, case, artefact_ids, actor=actor, roles=roles, now=now, action="export")
     bundle = _bundle(session, vault, case, chosen, actor=actor, roles=roles, now=now)
     _record_export(session, case, bundle, via="file", recipient="customer", actor=actor, roles=roles, now=now)
@@ -84,9 +84,7 @@ def issue_download(
     artefact_ids: Sequence[int] | None = None,
 ) -> DownloadLink:
     """A one-time download of the approved artefacts for the case owner (a Slack thread action)."""
-    case = lock_case(session, case_id)
-    permit(session, case, CustodyAction.DOWNLOAD_LINK, actor=actor, roles=roles, now=now, data={})
-    refuse_if_erased(session, case, actor=actor, roles=roles, now=now, action="download_link")
+    case = case_for(session, case_id, CustodyAction.DOWNLOAD_LINK, actor=actor, roles=roles, now=now)
     chosen = _approved(session, case, artefact_ids, actor=actor, roles=roles, now=now, action="download_link")
     token = secrets.token_urlsafe(32)
     download = ArtefactDownload(
@@ -193,9 +191,7 @@ def record_subcontractor_consent(
     """The CSM records that the customer approved sharing with `subcontractor`, and where that is written."""
     name = _text(subcontractor, "subcontractor")
     proof = _text(evidence, "evidence")
-    case = lock_case(session, case_id)
-    permit(session, case, CustodyAction.RECORD_CONSENT, actor=actor, roles=roles, now=now, data={})
-    refuse_if_erased(session, case, actor=actor, roles=roles, now=now, action="record_consent")
+    case_for(session, case_id, CustodyAction.RECORD_CONSENT, actor=actor, roles=roles, now=now)
     return record_event(
         session, case_id, kind=CONSENT, actor=actor, roles=roles, now=now,
         data={"subcontractor": name, "evidence": proof},
@@ -215,10 +211,10 @@ def share_with_subcontractor(
 ) -> Bundle:
     """Approved artefacts for a named subcontractor: only with the customer's recorded consent for them."""
     name = _text(subcontractor, "subcontractor")
-    case = lock_case(session, case_id)
-    data = {"via": "subcontractor"}
-    permit(session, case, CustodyAction.SHARE_SUBCONTRACTOR, actor=actor, roles=roles, now=now, data=data)
-    refuse_if_erased(session, case, actor=actor, roles=roles, now=now, action="share")
+    action = CustodyAction.SHARE_SUBCONTRACTOR
+    case = case_for(
+        session, case_id, action, actor=actor, roles=roles, now=now, data={"via": "subcontractor"}
+    )
     consents = session.exec(
         select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == CONSENT)
     ).all()

@@ -18,13 +18,10 @@ from sqlmodel import Session, col, select
 from bot.artefacts.events import (
     ARTEFACT_DELETED,
     SYSTEM,
-    lock_artefact,
-    lock_case,
+    artefact_for,
     note_on_sirt_issue,
-    permit,
     record_event,
     refuse,
-    refuse_if_deleted,
 )
 from bot.artefacts.store import BlobStore, LocalDirectoryStore
 from bot.db.engine import session_scope
@@ -52,11 +49,10 @@ def extend_retention(
     now: datetime,
 ) -> Artefact:
     """Keep an artefact longer. The reason is recorded and the customer must be told."""
-    artefact = lock_artefact(session, artefact_id)
-    case = lock_case(session, artefact.case_id)
+    artefact, case = artefact_for(
+        session, artefact_id, CustodyAction.EXTEND, actor=actor, roles=roles, now=now
+    )
     context = {"artefact_id": artefact_id}
-    permit(session, case, CustodyAction.EXTEND, actor=actor, roles=roles, now=now, data=context)
-    refuse_if_deleted(session, artefact, actor=actor, roles=roles, now=now, action="extend")
     try:
         extension = extend(artefact.expires_at, until, reason, now)
     except ExtensionRefused as exc:
@@ -102,10 +98,10 @@ def record_customer_told(
     session: Session, artefact_id: int, *, actor: str, roles: Collection[Role], now: datetime
 ) -> Artefact:
     """The customer has been told about the extension."""
-    artefact = lock_artefact(session, artefact_id)
-    case = lock_case(session, artefact.case_id)
+    artefact, _ = artefact_for(
+        session, artefact_id, CustodyAction.CUSTOMER_TOLD, actor=actor, roles=roles, now=now
+    )
     context = {"artefact_id": artefact_id}
-    permit(session, case, CustodyAction.CUSTOMER_TOLD, actor=actor, roles=roles, now=now, data=context)
     if not artefact.customer_must_be_told:
         return artefact
     artefact.customer_must_be_told = False

@@ -19,14 +19,13 @@ from sqlmodel import Session, col, select
 from bot.artefacts.crypto import TamperedArtefact
 from bot.artefacts.errors import ArtefactNotFound
 from bot.artefacts.events import (
-    lock_artefact,
-    lock_case,
+    artefact_for,
+    case_for,
     note_on_sirt_issue,
     permit,
     record_event,
     refuse,
     refuse_if_deleted,
-    refuse_if_erased,
 )
 from bot.artefacts.keys import UnknownKey
 from bot.artefacts.store import BlobMissing
@@ -147,9 +146,7 @@ def store_artefact(
     """Seal `data` and record it on the case, expiring as the retention policy says for its kind."""
     kind = _kind(kind)
     name = _name(name)
-    case = lock_case(session, case_id)
-    permit(session, case, CustodyAction.ADD, actor=actor, roles=roles, now=now, data={"name_given": True})
-    refuse_if_erased(session, case, actor=actor, roles=roles, now=now, action="add")
+    case_for(session, case_id, CustodyAction.ADD, actor=actor, roles=roles, now=now)
     sealed = vault.put(data)
     _discard_on_rollback(session, vault, sealed.ref)
     artefact = Artefact(
@@ -198,12 +195,8 @@ def add_version(
     policy: RetentionPolicy,
 ) -> Artefact:
     """Replace the content with a new version: a new checksum, so earlier review decisions stop counting."""
-    artefact = lock_artefact(session, artefact_id)
-    case = lock_case(session, artefact.case_id)
+    artefact, case = artefact_for(session, artefact_id, CustodyAction.ADD, actor=actor, roles=roles, now=now)
     context = {"artefact_id": artefact_id}
-    permit(session, case, CustodyAction.ADD, actor=actor, roles=roles, now=now, data=context)
-    refuse_if_erased(session, case, actor=actor, roles=roles, now=now, action="add_version")
-    refuse_if_deleted(session, artefact, actor=actor, roles=roles, now=now, action="add_version")
     previous = artefact.sha256
     voided = sum(1 for d in decisions_of(session, artefact_id) if d.sha256 == previous)
     sealed = vault.put(data)
@@ -302,12 +295,10 @@ def submit_for_review(
     session: Session, artefact_id: int, *, actor: str, roles: Collection[Role], now: datetime
 ) -> ReviewStatus:
     """Attach the artefact's current SHA-256 to the case for the two-key review."""
-    artefact = lock_artefact(session, artefact_id)
-    case = lock_case(session, artefact.case_id)
+    artefact, case = artefact_for(
+        session, artefact_id, CustodyAction.SUBMIT, actor=actor, roles=roles, now=now
+    )
     context = {"artefact_id": artefact_id, "sha256": artefact.sha256}
-    permit(session, case, CustodyAction.SUBMIT, actor=actor, roles=roles, now=now, data=context)
-    refuse_if_erased(session, case, actor=actor, roles=roles, now=now, action="submit")
-    refuse_if_deleted(session, artefact, actor=actor, roles=roles, now=now, action="submit")
     current = review_of(session, artefact, case)
     if artefact.submitted_sha256 == artefact.sha256:
         return current  # a double click: already submitted, nothing more to record
@@ -385,10 +376,10 @@ def _decide(
     seen_sha256: str | None,
     reason: str | None,
 ) -> ReviewStatus:
-    artefact = lock_artefact(session, artefact_id)
-    case = lock_case(session, artefact.case_id)
+    artefact, case = artefact_for(
+        session, artefact_id, None, actor=actor, roles=roles, now=now, data={"action": verdict.value}
+    )
     context = {"action": verdict.value, "artefact_id": artefact_id, "sha256": artefact.sha256}
-    refuse_if_deleted(session, artefact, actor=actor, roles=roles, now=now, action=verdict.value)
     permission = may_decide(
         verdict,
         actor=actor,
@@ -472,8 +463,8 @@ def set_nda_status(
     except ValueError:
         allowed = ", ".join(s.value for s in NdaStatus)
         raise ValueError(f"nda status: {status!r} is not one of {allowed}") from None
-    case = lock_case(session, case_id)
-    permit(session, case, CustodyAction.SET_NDA, actor=actor, roles=roles, now=now, data={"to": wanted.value})
+    data = {"to": wanted.value}
+    case = case_for(session, case_id, CustodyAction.SET_NDA, actor=actor, roles=roles, now=now, data=data)
     if case.nda_status == wanted.value:
         return case
     previous = case.nda_status
