@@ -41,6 +41,7 @@ log = get_logger(__name__)
 T = TypeVar("T")
 _MISSING = object()
 _USER_IDS_PER_CALL = 100  # keeps the members/all URL short; one page of per_page=100 each
+_CACHE_PURGE_AT = 10_000
 
 
 class DirectoryUnavailable(RuntimeError):
@@ -73,7 +74,10 @@ class _TtlCache:
 
     def put(self, key: Hashable, value: Any) -> None:
         with self._lock:
-            self._entries[key] = (self._clock() + self._ttl, value)
+            now = self._clock()
+            if len(self._entries) >= _CACHE_PURGE_AT:  # expired entries go when someone asks; or here
+                self._entries = {k: e for k, e in self._entries.items() if e[0] > now}
+            self._entries[key] = (now + self._ttl, value)
 
 
 class GitLabDirectory:
@@ -165,19 +169,22 @@ class GitLabDirectory:
             else:
                 levels[user.id] = cached
         for batch in _batches(list(dict.fromkeys(missing)), _USER_IDS_PER_CALL):
-            group = self._gl.groups.get(namespace.id, lazy=True)
-            found = self._get_or_none(
-                "group memberships",
-                lambda group=group, batch=batch: group.members_all.list(
-                    user_ids=",".join(map(str, batch)), per_page=100, get_all=True
-                ),
-            )
-            got: dict[int, int] = {}
-            for member in found or []:
-                got[member.id] = max(got.get(member.id, 0), member.access_level)
+            found = self._members_all(namespace.id, batch)
             for user_id in batch:
-                levels[user_id] = got.get(user_id)
+                levels[user_id] = found.get(user_id)
                 self._cache.put(("member", namespace.id, user_id), levels[user_id])
+        return levels
+
+    def _members_all(self, group_id: int, user_ids: list[int]) -> dict[int, int]:
+        """Access levels of those of `user_ids` in the group's members/all (one page: ≤ 100 ids)."""
+        group = self._gl.groups.get(group_id, lazy=True)
+        ids = ",".join(map(str, user_ids))  # GitLab's CSV form: a repeated `user_ids` keeps only its last
+        found = self._get_or_none(
+            "group memberships", lambda: group.members_all.list(user_ids=ids, per_page=100, get_all=True)
+        )
+        levels: dict[int, int] = {}
+        for member in found or []:
+            levels[member.id] = max(levels.get(member.id, 0), member.access_level)
         return levels
 
     # --- plumbing ------------------------------------------------------------------------------

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+import bot.gitlab.client
+import bot.gitlab.directory
 from bot.gitlab import DirectoryOverrides, DirectoryUnavailable, directory_from_settings, load_overrides
 from bot.gitlab.overrides import DirectoryOverridesError
-from bot.logs import configure_logging
+from bot.logs import configure_logging, get_logger
 from bot.resources import config_path
 from bot.settings import Settings
 from tests.gitlab.conftest import NOW, Acme, FakeClock, directory_for, request_for
@@ -367,8 +369,13 @@ def test_the_directory_from_the_environment(
         directory.facts_for(request_for())
 
 
-def test_the_token_never_reaches_the_logs(acme: Acme, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_token_never_reaches_the_logs(
+    acme: Acme, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     configure_logging("DEBUG")
+    # structlog caches a module's logger on first use, with the stream of that moment: fresh ones here
+    monkeypatch.setattr(bot.gitlab.client, "log", get_logger("bot.gitlab.client"))
+    monkeypatch.setattr(bot.gitlab.directory, "log", get_logger("bot.gitlab.directory"))
     directory_for(acme.standin).facts_for(request_for())
     with pytest.raises(DirectoryUnavailable):
         directory_for(acme.standin, gitlab_token="glpat-secret-value").facts_for(request_for())
