@@ -159,8 +159,8 @@ def record_intake(
     session.execute(
         update(IdempotencyKey).where(IdempotencyKey.key == idempotency_key).values(case_id=case.id)
     )
-    _event(session, case, actor=actor, now=now, kind="created", to_state=state.value)
-    _event(
+    record_event(session, case, actor=actor, now=now, kind="created", to_state=state.value)
+    record_event(
         session,
         case,
         actor=SYSTEM,
@@ -201,10 +201,20 @@ def apply_transition(
     expected_version: int | None = None,
     data: Mapping[str, Any] | None = None,
 ) -> Case:
-    """Move a case to `target` if the state machine allows it for these roles; record who did it."""
-    case = _lock(session, case_id)
-    _check_version(session, case, expected_version, actor=actor, roles=roles, now=now, action=str(target))
-    return _transition(session, case, CaseState(target), actor=actor, roles=roles, now=now, data=data)
+    """Move a case to `target` if the state machine allows it for these roles; record who did it.
+
+    Triage by a person is a claim (the route decides which team may): it goes through `claim`.
+    """
+    try:
+        wanted = CaseState(target)
+    except ValueError:
+        allowed = ", ".join(state.value for state in CaseState)
+        raise CaseError(f"target: {str(target)!r} is not a case state; allowed: {allowed}") from None
+    if wanted is CaseState.TRIAGED and Role.SYSTEM not in roles:
+        return claim(session, case_id, actor=actor, roles=roles, now=now, expected_version=expected_version)
+    case = lock_case(session, case_id)
+    _check_version(session, case, expected_version, actor=actor, roles=roles, now=now, action=wanted.value)
+    return _transition(session, case, wanted, actor=actor, roles=roles, now=now, data=data)
 
 
 def claim(
@@ -217,7 +227,7 @@ def claim(
     expected_version: int | None = None,
 ) -> Case:
     """Take ownership and triage: Support claims support-route cases, SIRT security-route ones."""
-    case = _lock(session, case_id)
+    case = lock_case(session, case_id)
     _check_version(session, case, expected_version, actor=actor, roles=roles, now=now, action="claim")
     label = case_label(case.id or 0)
     problem = None
@@ -229,16 +239,7 @@ def claim(
         team = "support" if case.route == Route.SUPPORT.value else "sirt"
         problem = ("unauthorised", f"{label} is on the {case.route} route: claiming it needs the {team} role")
     if problem:
-        _refuse(
-            session,
-            case,
-            kind=problem[0],
-            actor=actor,
-            roles=roles,
-            now=now,
-            message=problem[1],
-            data={"action": "claim"},
-        )
+        _refuse_with(session, case, problem, actor=actor, roles=roles, now=now, action="claim")
     acting = Role.SUPPORT if case.route == Route.SUPPORT.value else Role.SIRT
     case.owner = actor
     return _transition(
@@ -266,36 +267,24 @@ def log_customer_update(
     expected_version: int | None = None,
 ) -> Case:
     """Record that the customer was updated; the caller computes the next due time (workflows.cadence)."""
-    case = _lock(session, case_id)
+    case = lock_case(session, case_id)
     _check_version(session, case, expected_version, actor=actor, roles=roles, now=now, action="update")
+    problem = None
     if not set(roles) & {Role.SUPPORT, Role.SIRT, Role.CSM}:
-        _refuse(
-            session,
-            case,
-            kind="unauthorised",
-            actor=actor,
-            roles=roles,
-            now=now,
-            message="logging a customer update needs the csm, support or sirt role",
-            data={"action": "customer_update"},
+        problem = ("unauthorised", "logging a customer update needs the csm, support or sirt role")
+    elif CaseState(case.state) not in OPEN_STATES:
+        problem = (
+            "refused",
+            f"{case_label(case.id or 0)} is {case.state}: customer updates are for open cases",
         )
-    if CaseState(case.state) not in OPEN_STATES:
-        _refuse(
-            session,
-            case,
-            kind="refused",
-            actor=actor,
-            roles=roles,
-            now=now,
-            message=f"{case_label(case.id or 0)} is {case.state}: customer updates are for open cases",
-            data={"action": "customer_update"},
-        )
+    if problem:
+        _refuse_with(session, case, problem, actor=actor, roles=roles, now=now, action="customer_update")
     case.last_customer_update_at = now
     case.first_customer_update_at = case.first_customer_update_at or now
     if next_update_due is not None:
         case.next_update_due = next_update_due
     _touch(case, now)
-    event = _event(
+    event = record_event(
         session, case, actor=actor, roles=roles, now=now, kind="customer_update", data={"summary": summary}
     )
     _announce(session, case, event, now=now)
@@ -313,19 +302,12 @@ def request_exception(
     expected_version: int | None = None,
 ) -> Case:
     """A CSM asks Legal to lift the exception-overridable rules this case failed."""
-    case = _lock(session, case_id)
+    case = lock_case(session, case_id)
     _check_version(session, case, expected_version, actor=actor, roles=roles, now=now, action="exception")
-    label = case_label(case.id or 0)
     if case.decision != Decision.EXCEPTION_REQUIRED.value and Role.CSM in roles:
-        _refuse(
-            session,
-            case,
-            kind="refused",
-            actor=actor,
-            roles=roles,
-            now=now,
-            message=f"{label} is {case.decision}: only exception_required cases go to Legal",
-            data={"action": "request_exception"},
+        message = f"{case_label(case.id or 0)} is {case.decision}: only exception_required cases go to Legal"
+        _refuse_with(
+            session, case, ("refused", message), actor=actor, roles=roles, now=now, action="request_exception"
         )
     if not reason.strip():
         raise CaseError("reason: say why the customer should have an exception (it must not be empty)")
@@ -359,22 +341,14 @@ def decide_exception(
 
     Approved: the case owes its SIRT issue and waits to be claimed. Denied: it is rejected.
     """
-    case = _lock(session, case_id)
+    case = lock_case(session, case_id)
     _check_version(session, case, expected_version, actor=approver, roles=roles, now=now, action="decide")
     if not approve and not (reason or "").strip():
         raise CaseError("reason: a denial must say why (it must not be empty)")
     requested = _latest_event(session, case, "exception_requested")
     if Role.LEGAL in roles and requested is not None and requested.actor == approver:
-        _refuse(
-            session,
-            case,
-            kind="unauthorised",
-            actor=approver,
-            roles=roles,
-            now=now,
-            message="the person who requested an exception cannot decide it",
-            data={"action": "decide_exception", "approve": approve},
-        )
+        problem = ("unauthorised", "the person who requested an exception cannot decide it")
+        _refuse_with(session, case, problem, actor=approver, roles=roles, now=now, action="decide_exception")
     case = _transition(
         session,
         case,
@@ -398,7 +372,7 @@ def decide_exception(
 # ---------------------------------------------------------------------------------------------- internals
 
 
-def _lock(session: Session, case_id: int) -> Case:
+def lock_case(session: Session, case_id: int) -> Case:
     """Read the case for a change, locked so concurrent changes to it queue up instead of racing.
 
     PostgreSQL: SELECT … FOR UPDATE. SQLite ignores FOR UPDATE, so a no-op UPDATE first takes its
@@ -481,7 +455,7 @@ def _transition(
     if reached not in OPEN_STATES:
         case.closed_at = now
     _touch(case, now)
-    event = _event(
+    event = record_event(
         session,
         case,
         actor=actor,
@@ -497,6 +471,37 @@ def _transition(
     return case
 
 
+def record_refusal(
+    session: Session,
+    case_id: int | None,
+    *,
+    kind: str,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+    message: str,
+    data: Mapping[str, Any],
+    from_state: str | None = None,
+) -> None:
+    """Undo the unit of work so far and commit the refusal on its own: nothing changed, and it shows.
+
+    The caller raises next; its `session_scope` then has nothing left to roll back.
+    """
+    session.rollback()
+    session.add(
+        CaseEvent(
+            case_id=case_id,
+            at=now,
+            actor=actor,
+            actor_role=_roles_text(roles),
+            kind=kind,
+            from_state=from_state,
+            data={**data, "message": message},
+        )
+    )
+    session.commit()
+
+
 def _refuse(
     session: Session,
     case: Case,
@@ -509,24 +514,38 @@ def _refuse(
     data: Mapping[str, Any],
     error: type[CaseError] = ActionRefused,
 ) -> NoReturn:
-    """Undo this unit of work, commit the refusal on its own, raise: nothing changed, and it shows."""
-    case_id, state = case.id, case.state
-    session.rollback()
-    session.add(
-        CaseEvent(
-            case_id=case_id,
-            at=now,
-            actor=actor,
-            actor_role=_roles_text(roles),
-            kind=kind,
-            from_state=state,
-            data={**data, "message": message},
-        )
+    case_id, state = case.id, case.state  # read before the rollback expires `case`
+    record_refusal(
+        session,
+        case_id,
+        kind=kind,
+        actor=actor,
+        roles=roles,
+        now=now,
+        message=message,
+        data=data,
+        from_state=state,
     )
-    session.commit()
     if error is ActionRefused:
         raise ActionRefused(message, kind=kind)
     raise error(message)
+
+
+def _refuse_with(
+    session: Session,
+    case: Case,
+    problem: tuple[str, str],
+    *,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+    action: str,
+) -> NoReturn:
+    """`_refuse` for a (kind, message) pair found by a service's own checks."""
+    kind, message = problem
+    _refuse(
+        session, case, kind=kind, actor=actor, roles=roles, now=now, message=message, data={"action": action}
+    )
 
 
 def _touch(case: Case, now: datetime) -> None:
@@ -538,7 +557,7 @@ def _roles_text(roles: Collection[Role]) -> str | None:
     return ",".join(sorted(str(Role(r).value) for r in roles)) or None
 
 
-def _event(
+def record_event(
     session: Session,
     case: Case,
     *,
@@ -593,11 +612,11 @@ def _announce(session: Session, case: Case, event: CaseEvent, *, now: datetime, 
             key=f"event:{event.id}:{SLACK_THREAD_POST}",
             payload=payload,
         )
-    if gitlab and _has_sirt_issue(session, case):
+    if gitlab and sirt_issue_exists_or_owed(session, case):
         _owe(session, case, GITLAB_NOTE, now=now, key=f"event:{event.id}:{GITLAB_NOTE}", payload=payload)
 
 
-def _has_sirt_issue(session: Session, case: Case) -> bool:
+def sirt_issue_exists_or_owed(session: Session, case: Case) -> bool:
     """Created, or owed: a note queued behind a pending create is delivered once the issue exists."""
     if case.sirt_issue_iid is not None:
         return True

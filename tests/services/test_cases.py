@@ -235,6 +235,29 @@ def test_a_refusal_discards_the_rest_of_the_unit_of_work_but_survives_itself(dat
     assert kinds == ["created", "eligibility", "refused"]
 
 
+def test_triage_by_transition_is_a_claim_and_checks_the_route(database_url: str) -> None:
+    case_id = _intake(database_url)
+    with (
+        pytest.raises(cases.ActionRefused, match="needs the sirt role"),
+        session_scope(database_url) as session,
+    ):
+        cases.apply_transition(session, case_id, "triaged", actor="U-SUP", roles={Role.SUPPORT}, now=LATER)
+    with session_scope(database_url) as session:
+        case = cases.apply_transition(
+            session, case_id, "triaged", actor="U-SIRT", roles={Role.SIRT}, now=LATER
+        )
+    assert (case.state, case.owner) == ("triaged", "U-SIRT")
+
+
+def test_an_unknown_target_state_names_the_allowed_ones(database_url: str) -> None:
+    case_id = _intake(database_url)
+    with (
+        pytest.raises(cases.CaseError, match="'done' is not a case state; allowed: requested"),
+        session_scope(database_url) as session,
+    ):
+        cases.apply_transition(session, case_id, "done", actor="U-SIRT", roles={Role.SIRT}, now=LATER)
+
+
 def test_a_stale_click_changes_nothing_and_is_recorded(database_url: str) -> None:
     case_id = _intake(database_url)
     with session_scope(database_url) as session:
