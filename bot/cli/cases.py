@@ -28,7 +28,10 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable J
 
 
 def register(app: typer.Typer) -> None:
-    cases_app = typer.Typer(help="Look at cases from a terminal.", no_args_is_help=True)
+    cases_app = typer.Typer(
+        help="Look at cases from a terminal (read-only; run `logdive db upgrade` first).",
+        no_args_is_help=True,
+    )
 
     @cases_app.command("list")
     def list_command(
