@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
 def extract(
     case: Annotated[
         str | None,
-        typer.Argument(metavar="[CASE]", help="A case id (LD-42); leave out when --request is given."),
+        typer.Argument(metavar="CASE", help="A case id (LD-42); leave out when --request is given."),
     ] = None,
     logfiles: Annotated[
         list[Path] | None,
