@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import traceback
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -279,6 +280,10 @@ def _run(
             [Problem(getattr(exc, "filename", None) or "", f"extraction failed: {exc.strerror or exc}")],
             code=1,
         )
+    except Exception as exc:  # a bug: say where, but not the message, which may quote a log line
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        where = f"{Path(frame.filename).name}:{frame.lineno}"
+        fail([Problem("", f"extraction failed: internal error {type(exc).__name__} at {where}")], code=1)
 
 
 def _write(path: Path, record: object) -> None:

@@ -137,3 +137,16 @@ def test_unknown_event_types_are_refused(run, tmp_path: Path) -> None:
     request = _request(tmp_path, event_types=["sign_inz"])
     result = run("--request", str(request), str(_log(tmp_path)), "--route", "security")
     assert result.exit_code == 2 and "sign_ins" in result.stderr  # the nearest known name is suggested
+
+
+def test_an_internal_error_is_one_line_without_the_log_content(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # noqa: ANN001
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise KeyError(synthetic.FOREIGN.USERNAME)
+
+    monkeypatch.setattr("bot.cli.extract.run_extraction", broken)
+    result = run("--request", str(_request(tmp_path)), str(_log(tmp_path)), "--route", "security")
+    assert result.exit_code == 1
+    assert "internal error KeyError" in result.stderr
+    assert synthetic.FOREIGN.USERNAME not in result.output
