@@ -141,7 +141,7 @@ def test_unknown_event_types_are_refused(run, tmp_path: Path) -> None:
 
 def test_an_internal_error_is_one_line_without_the_log_content(
     run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:  # noqa: ANN001
+) -> None:
     def broken(*_args: object, **_kwargs: object) -> None:
         raise KeyError(synthetic.FOREIGN.USERNAME)
 
