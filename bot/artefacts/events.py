@@ -9,23 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import datetime
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot import outbox
+from bot import cases, outbox
 from bot.artefacts.errors import ArtefactNotFound, ArtefactRefused
 from bot.cases import case_label
-from bot.db.models import Artefact, Case, CaseEvent, OutboxItem
+from bot.db.models import Artefact, Case, CaseEvent
 from workflows.review import CustodyAction, may_do
 from workflows.states import Role
 
-Row = TypeVar("Row", Case, Artefact)
-
-GITLAB_NOTE = "gitlab.note"
-GITLAB_CREATE_ISSUE = "gitlab.create_issue"
-SYSTEM = "system"
+SYSTEM = cases.SYSTEM
 
 ARTEFACT_DELETED = "artefact_deleted"
 CASE_ERASED = "case_erased"
@@ -43,12 +39,11 @@ def record_event(
     roles: Collection[Role] = (),
     data: Mapping[str, Any] | None = None,
 ) -> CaseEvent:
-    event = CaseEvent(
-        case_id=case_id, at=now, actor=actor, actor_role=roles_text(roles), kind=kind, data=dict(data or {})
-    )
-    session.add(event)
-    session.flush()
-    return event
+    """The case service's event log entry, for callers that hold an artefact rather than its case."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise ArtefactNotFound(f"no case {case_label(case_id)}")
+    return cases.record_event(session, case, kind=kind, actor=actor, now=now, roles=roles, data=data)
 
 
 def refuse(
@@ -63,11 +58,9 @@ def refuse(
     data: Mapping[str, Any],
 ) -> NoReturn:
     """Undo this unit of work, commit the refusal on its own, raise: nothing changed, and it shows."""
-    session.rollback()
-    record_event(
-        session, case_id, kind=kind, actor=actor, roles=roles, now=now, data={**data, "message": message}
+    cases.record_refusal(
+        session, case_id, kind=kind, actor=actor, roles=roles, now=now, message=message, data=data
     )
-    session.commit()
     raise ArtefactRefused(message, kind=kind)
 
 
@@ -76,47 +69,32 @@ def note_on_sirt_issue(session: Session, case: Case, event: CaseEvent, *, body: 
 
     `body` is GitLab Markdown built from ids, checksums, roles and times only, never user free text.
     """
-    if case.sirt_issue_iid is None:
-        key = f"case:{case.id}:{GITLAB_CREATE_ISSUE}"
-        if session.exec(select(OutboxItem.id).where(OutboxItem.idempotency_key == key)).first() is None:
-            return
+    if not cases.sirt_issue_exists_or_owed(session, case):
+        return
     outbox.enqueue(
         session,
         case_id=case.id,
-        kind=GITLAB_NOTE,
+        kind=cases.GITLAB_NOTE,
         payload={"case_id": case.id, "event_id": event.id, "event": event.kind, "body": body},
-        key=f"event:{event.id}:{GITLAB_NOTE}",
+        key=f"event:{event.id}:{cases.GITLAB_NOTE}",
         now=now,
     )
 
 
-def roles_text(roles: Collection[Role]) -> str | None:
-    return ",".join(sorted(str(Role(r).value) for r in roles)) or None
-
-
-def lock_case(session: Session, case_id: int) -> Case:
-    case = _locked(session, Case, case_id)
-    if case is None:
-        raise ArtefactNotFound(f"no case {case_label(case_id)}")
-    return case
+lock_case = cases.lock_case
 
 
 def lock_artefact(session: Session, artefact_id: int) -> Artefact:
-    artefact = _locked(session, Artefact, artefact_id)
+    """The artefact locked for this transaction, as `lock_case` locks a case (SQLite: a no-op UPDATE)."""
+    query = select(Artefact).where(Artefact.id == artefact_id)
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Artefact).where(Artefact.id == artefact_id).values(version=Artefact.version))
+    else:
+        query = query.with_for_update()
+    artefact = session.exec(query.execution_options(populate_existing=True)).first()
     if artefact is None:
         raise ArtefactNotFound(f"no artefact {artefact_id}")
     return artefact
-
-
-def _locked(session: Session, model: type[Row], row_id: int) -> Row | None:
-    """A row locked for this transaction: FOR UPDATE, or on SQLite (which ignores it) a no-op UPDATE
-    of its `version` that takes SQLite's one write lock before the read."""
-    query = select(model).where(model.id == row_id)  # type: ignore[attr-defined]
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(model).where(model.id == row_id).values(version=model.version))  # type: ignore[attr-defined]
-    else:
-        query = query.with_for_update()
-    return session.exec(query.execution_options(populate_existing=True)).first()
 
 
 def permit(
