@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 from pydantic import ValidationError
 
 from bot.catalog import load_catalog
+from bot.cli.check import read_request
 from bot.cli.extract_view import RichProgress, counts_table, inputs_table, summary_tables
 from bot.cli.output import Problem, fail, plain, stderr, stdout
 from bot.clock import parse_moment, utc_now
@@ -30,7 +30,6 @@ from bot.extract.run import ExtractionResult, run_extraction
 from bot.extract.scan import ExtractSpec
 from bot.settings import get_settings
 from workflows.assessment import Route
-from workflows.errors import FieldError, check_event_types, describe_validation_error
 from workflows.log_selection import ExtractScope
 from workflows.pseudonyms import case_key
 from workflows.redaction import RedactionRules
@@ -127,7 +126,7 @@ def extract(
 
 # -- the case --------------------------------------------------------------------------------------------
 def _case_from_file(file: Path, label: str | None, route: Route | None, moment: datetime) -> _Case:
-    request = _read_request(file)
+    request = read_request(str(file))
     if label is not None and not _CASE_LABEL.fullmatch(label):
         fail([Problem("--case-id", f"{label!r} is not allowed: 1–64 letters, digits, '.', '_' or '-'")])
     if label is None:  # the same request file always names (and keys) the same case
@@ -162,49 +161,6 @@ def _case_from_store(case: str, route: Route | None) -> _Case:
     except cases.CaseError as exc:
         fail([Problem("CASE", str(exc))])
     return _Case(cases.case_label(number), request, route or stored_route)
-
-
-class _TimestampsAsText(yaml.SafeLoader):
-    """YAML would turn times into datetimes (a naive one silently); as text the request model judges them."""
-
-
-_TimestampsAsText.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _read_request(file: Path) -> LogDiveRequest:
-    """A request file (JSON is YAML too), validated; any problem exits 2 naming the file or the field.
-
-    Twin of `logdive check`'s reader, which cannot be imported without the GitLab client yet.
-    """
-    try:
-        data = yaml.load(file.read_text(encoding="utf-8"), Loader=_TimestampsAsText)  # noqa: S506 -- safe
-    except FileNotFoundError:
-        fail([Problem(str(file), "does not exist")])
-    except UnicodeDecodeError:
-        fail([Problem(str(file), "is not UTF-8 text")])
-    except OSError as exc:
-        fail([Problem(str(file), f"cannot be read: {exc.strerror or exc}")])
-    except yaml.YAMLError as exc:
-        fail([Problem(str(file), f"is neither JSON nor YAML: {getattr(exc, 'problem', None) or exc}")])
-    if not isinstance(data, dict):
-        fail([Problem(str(file), "must hold one object with the request's fields (customer_namespace, …)")])
-    try:
-        request = LogDiveRequest.model_validate(data)
-    except ValidationError as exc:
-        fail(_problems(describe_validation_error(exc)))
-    unknown = check_event_types(request, load_catalog())
-    if unknown:
-        fail(_problems(unknown))
-    return request
-
-
-def _problems(errors: list[FieldError]) -> list[Problem]:
-    return [
-        Problem(e.field, f"{e.message} (allowed: {e.allowed})" if e.allowed else e.message) for e in errors
-    ]
 
 
 # -- files -----------------------------------------------------------------------------------------------

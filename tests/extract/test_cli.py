@@ -104,7 +104,7 @@ def test_route_comes_from_the_routing_policy(run, tmp_path: Path) -> None:
         ((), "CASE"),
         (("--request", "request.json"), "LOGFILE: name at least one log file"),
         (("--request", "request.json", "missing.log"), "missing.log: does not exist"),
-        (("--request", "nowhere.json", "production_json.log"), "nowhere.json: does not exist"),
+        (("--request", "nowhere.json", "production_json.log"), "nowhere.json: cannot be read"),
         (("--request", "request.json", "production_json.log", "--case-id", "../x"), "--case-id"),
         (("--request", "request.json", "production_json.log", "--now", "yesterday"), "--now"),
         (
