@@ -60,6 +60,8 @@ class Case(SQLModel, table=True):
     first_customer_update_at: datetime | None = _utc(default=None)
     next_update_due: datetime | None = _utc(default=None)
     paused_at: datetime | None = _utc(default=None)
+    # Business hours the clock spent paused since its anchor: they push the due time back as much.
+    paused_business_hours: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
     erased_at: datetime | None = _utc(default=None)
     version: int = 1  # bumped on every change: stale Slack clicks compare it
 
@@ -129,10 +131,12 @@ class ScheduledWork(SQLModel, table=True):
     case_id: int = Field(foreign_key="cases.id")
     kind: str  # update_reminder | escalation | retention_warning
     due_at: datetime = _utc()
-    status: str = "pending"  # pending | done | cancelled
+    status: str = "pending"  # pending | done | cancelled | parked
     lease_until: datetime | None = _utc(default=None)
     leased_by: str | None = None
     done_at: datetime | None = _utc(default=None)
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    last_error: str | None = None
     data: dict[str, Any] = _json(default_factory=dict)
 
 
