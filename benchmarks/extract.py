@@ -137,13 +137,20 @@ def child(workers: int, paths: list[Path]) -> None:
         write_entries=True,
     )
     out = DATA_DIR / "bench-extract.jsonl"
+    cpu_before = sum(
+        u.ru_utime + u.ru_stime
+        for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    )
     result = run_extraction(paths, spec, entries_out=out, workers=workers)
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    self_usage = resource.getrusage(resource.RUSAGE_SELF)
+    child_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own, children = self_usage.ru_maxrss / 1024, child_usage.ru_maxrss / 1024
+    cpu = sum(u.ru_utime + u.ru_stime for u in (self_usage, child_usage)) - cpu_before
     print(
         json.dumps(
             {
                 "seconds": result.elapsed_s,
+                "cpu_seconds": cpu,
                 "kept": result.kept,
                 "lines": sum(r.lines for r in result.inputs),
                 "rss_parent_mb": own,
@@ -207,7 +214,7 @@ def main() -> None:
             memory += f" (+ {run['workers']} workers, {run['rss_worker_max_mb']:.0f} MB each at most)"
         print(
             f"extract {label}             {megabytes / seconds:7.1f} MB/s  {seconds:6.2f} s  "
-            f"{floor / seconds:4.2f}x the floor  {memory}"
+            f"{floor / seconds:4.2f}x the floor  cores busy {run['cpu_seconds'] / seconds:3.1f}  {memory}"
         )
     one, several = runs["2 files, 1 worker "], runs["2 files, 2 workers"]
     print(f"2 files: 2 workers take {several['seconds'] / one['seconds']:.2f}x the wall time of 1 worker")
