@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import outbox
+from bot.artefacts.service import artefact_summaries
 from bot.cases import CaseNotFound, case_events, case_label, get_case, list_cases, parse_case_label
 from bot.cli.output import Problem, fail, plain, print_json, stdout
 from bot.db.engine import alembic_config, get_engine, normalise_url, session_scope
@@ -103,6 +104,7 @@ def register(app: typer.Typer) -> None:
                 "rules": case.assessment.get("rules", []),
                 "notes": case.assessment.get("notes", []),
                 "events": [_event(e) for e in events],
+                "artefacts": artefact_summaries(session, number),
                 "owed": [
                     {"id": i.id, "kind": i.kind, "status": i.status, "attempts": i.attempts} for i in owed
                 ],
@@ -204,6 +206,24 @@ def _print_case(detail: dict[str, Any]) -> None:
             plain(_describe(event)),
         )
     console.print(log)
+    if detail["artefacts"]:
+        artefacts = Table(
+            "artefact", "kind", "version", "review", "expires", title="artefacts", title_justify="left"
+        )
+        for artefact in detail["artefacts"]:
+            expires = (
+                "deleted " + artefact["deleted_at"][:16]
+                if artefact["deleted_at"]
+                else artefact["expires_at"][:16]
+            )
+            artefacts.add_row(
+                plain(artefact["name"]),
+                artefact["kind"],
+                str(artefact["version"]),
+                artefact["review"],
+                expires.replace("T", " "),
+            )
+        console.print(artefacts)
     if detail["owed"]:
         owed = ", ".join(f"{o['kind']} ({o['status']}, {o['attempts']} attempts)" for o in detail["owed"])
         console.print(Text("still owed: ", style="bold") + plain(owed))

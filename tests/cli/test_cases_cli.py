@@ -122,3 +122,34 @@ def test_an_unreachable_database_is_named_without_its_password(logdive: Run) -> 
     assert done.returncode == 2
     assert "cannot open the database at postgresql+psycopg://logdive:***@127.0.0.1:1/logdive" in done.stderr
     assert "hunter2" not in done.stdout + done.stderr
+
+
+def test_show_lists_each_artefact_with_its_expiry(database_url: str, logdive: Run, tmp_path: Path) -> None:
+    from bot.artefacts.keys import KeyRing
+    from bot.artefacts.service import store_artefact
+    from bot.artefacts.store import LocalDirectoryStore
+    from bot.artefacts.vault import Vault
+    from workflows.policy import RetentionPolicy
+
+    open_id, _, _ = _seed(database_url)
+    vault = Vault(LocalDirectoryStore(tmp_path / "store"), KeyRing.parse("k1:" + "A" * 43 + "="))
+    with session_scope(database_url) as session:
+        store_artefact(
+            session,
+            vault,
+            open_id,
+            name="raw-upload.log",
+            kind="raw",
+            data=b"x",
+            actor="U-SIRT",
+            roles={Role.SIRT},
+            now=NOW,
+            policy=RetentionPolicy(),
+        )
+    env = {"DATABASE_URL": database_url}
+    detail = json.loads(logdive("cases", "show", str(open_id), "--json", env=env).stdout)
+    [artefact] = detail["artefacts"]
+    assert artefact["name"] == "raw-upload.log"
+    assert artefact["expires_at"] == (NOW + timedelta(days=7)).isoformat()  # raw data: 7 days
+    human = logdive("cases", "show", str(open_id), env=env).stdout
+    assert "raw-upload.log" in human and (NOW + timedelta(days=7)).strftime("%Y-%m-%d") in human
