@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from tests.gitlab_standin.router import Router
-from tests.gitlab_standin.routes import directory
+from tests.gitlab_standin.routes import directory, issues
 
 
 def api_router() -> Router:
     router = Router()
     router.include(directory.ROUTER)
+    router.include(issues.ROUTER)
     return router
