@@ -20,11 +20,13 @@ from typing import Any, NoReturn
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot import outbox
+from bot import cadence_service, outbox
 from bot.db.models import Case, CaseEvent, IdempotencyKey, OutboxItem
 from bot.db.upsert import insert_if_absent
 from workflows.assessment import Assessment, Decision, Route
+from workflows.audit_gap import GapReport
 from workflows.request import LogDiveRequest
+from workflows.sirt_issue import state_after_issue_closed
 from workflows.states import OPEN_STATES, CaseState, Role, TransitionRefused, can_claim, needs, transition
 
 LABEL_PREFIX = "LD-"
@@ -173,6 +175,7 @@ def record_intake(
             "notes": list(assessment.notes),
         },
     )
+    cadence_service.case_changed(session, case, now)  # e.g. a window already near its log retention
     if assessment.decision is Decision.ELIGIBLE:
         _owe(session, case, GITLAB_CREATE_ISSUE, now=now, key=f"case:{case.id}:{GITLAB_CREATE_ISSUE}")
     if channel and state is not CaseState.REJECTED:
@@ -263,14 +266,19 @@ def log_customer_update(
     roles: Collection[Role],
     now: datetime,
     summary: str,
-    next_update_due: datetime | None = None,
     expected_version: int | None = None,
+    url: str | None = None,
+    from_gitlab: bool = False,
 ) -> Case:
-    """Record that the customer was updated; the caller computes the next due time (workflows.cadence)."""
+    """Record that the customer was updated: the update clock restarts (bot.cadence_service).
+
+    `from_gitlab`: a note on the SIRT issue marked as a customer update, vouched for by the GitLab
+    webhook (no Slack role is asked of its author, and no note is written back to the issue).
+    """
     case = lock_case(session, case_id)
     _check_version(session, case, expected_version, actor=actor, roles=roles, now=now, action="update")
     problem = None
-    if not set(roles) & {Role.SUPPORT, Role.SIRT, Role.CSM}:
+    if not from_gitlab and not set(roles) & {Role.SUPPORT, Role.SIRT, Role.CSM}:
         problem = ("unauthorised", "logging a customer update needs the csm, support or sirt role")
     elif CaseState(case.state) not in OPEN_STATES:
         problem = (
@@ -279,15 +287,13 @@ def log_customer_update(
         )
     if problem:
         _refuse_with(session, case, problem, actor=actor, roles=roles, now=now, action="customer_update")
-    case.last_customer_update_at = now
-    case.first_customer_update_at = case.first_customer_update_at or now
-    if next_update_due is not None:
-        case.next_update_due = next_update_due
+    cadence_service.customer_updated(session, case, now)
     _touch(case, now)
-    event = record_event(
-        session, case, actor=actor, roles=roles, now=now, kind="customer_update", data={"summary": summary}
-    )
-    _announce(session, case, event, now=now)
+    data: dict[str, Any] = {"summary": summary}
+    if from_gitlab:
+        data |= {"source": "gitlab", "url": url}
+    event = record_event(session, case, actor=actor, roles=roles, now=now, kind="customer_update", data=data)
+    _announce(session, case, event, now=now, gitlab=not from_gitlab)
     return case
 
 
@@ -366,6 +372,173 @@ def decide_exception(
     )
     if approve:
         _owe(session, case, GITLAB_CREATE_ISSUE, now=now, key=f"case:{case.id}:{GITLAB_CREATE_ISSUE}")
+    return case
+
+
+# ------------------------------------------------------------------------------------------- the SIRT issue
+
+# Outbox kind owed when a closed case reports what Audit Events lacked (bot/gitlab/outbox_handlers.py).
+GITLAB_AUDIT_GAP = "gitlab.audit_gap"
+
+
+def record_sirt_issue(session: Session, case_id: int, *, iid: int, url: str) -> Case:
+    """The case's SIRT issue exists: remember it (the first one recorded stays). Not a change people
+    act on, so the version stays and nobody's buttons go stale."""
+    case = lock_case(session, case_id)
+    if case.sirt_issue_iid is None:
+        case.sirt_issue_iid, case.sirt_issue_url = iid, url
+        session.add(case)
+        session.flush()
+    return case
+
+
+def close_case(
+    session: Session,
+    case_id: int,
+    *,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+    gap: GapReport | None,
+    expected_version: int | None = None,
+) -> Case:
+    """Close a shared case with the investigating team's answer to "what did Audit Events lack?".
+
+    `gap` None: nothing was missing. Otherwise the report is recorded (a note on the SIRT issue) and
+    the Audit Events gap issue is owed, in the same transaction as the close."""
+    case = lock_case(session, case_id)
+    _check_version(session, case, expected_version, actor=actor, roles=roles, now=now, action="close")
+    case = _transition(
+        session,
+        case,
+        CaseState.CLOSED,
+        actor=actor,
+        roles=roles,
+        now=now,
+        data={"audit_gap": "reported" if gap else "nothing missing"},
+    )
+    if gap is not None:
+        gap = gap.model_copy(update={"requested": tuple((case.request or {}).get("event_types") or ())})
+        event = record_event(
+            session,
+            case,
+            actor=actor,
+            roles=roles,
+            now=now,
+            kind="audit_gap_reported",
+            data={"report": gap.model_dump(mode="json")},
+        )
+        _announce(session, case, event, now=now)
+        _owe(
+            session,
+            case,
+            GITLAB_AUDIT_GAP,
+            now=now,
+            key=f"case:{case.id}:{GITLAB_AUDIT_GAP}",
+            payload={"event_id": event.id},
+        )
+    return case
+
+
+def record_audit_gap_filed(session: Session, case_id: int, *, url: str, created: bool, now: datetime) -> Case:
+    """The gap issue was filed (or an open one on the same events got a note): linked from the SIRT
+    issue by a note, and told in the thread."""
+    case = lock_case(session, case_id)
+    if case.audit_gap_issue_url == url:
+        return case
+    case.audit_gap_issue_url = url
+    event = record_event(
+        session, case, actor=SYSTEM, now=now, kind="audit_gap_filed", data={"url": url, "created": created}
+    )
+    _announce(session, case, event, now=now)
+    return case
+
+
+def record_finding(
+    session: Session,
+    case_id: int,
+    *,
+    actor: str,
+    roles: Collection[Role],
+    now: datetime,
+    summary: str,
+    url: str | None = None,
+    from_gitlab: bool = False,
+) -> Case:
+    """A finding: told in the thread; a note on the SIRT issue unless it was written there already."""
+    case = lock_case(session, case_id)
+    if not from_gitlab and not set(roles) & {Role.SUPPORT, Role.SIRT}:
+        message = "recording a finding needs the support or sirt role"
+        _refuse_with(
+            session, case, ("unauthorised", message), actor=actor, roles=roles, now=now, action="finding"
+        )
+    if not summary.strip():
+        raise CaseError("summary: say what was found (it must not be empty)")
+    event = record_event(
+        session,
+        case,
+        actor=actor,
+        roles=roles,
+        now=now,
+        kind="finding",
+        data={"summary": summary.strip(), "url": url, "source": "gitlab" if from_gitlab else "logdive"},
+    )
+    _announce(session, case, event, now=now, gitlab=not from_gitlab)
+    return case
+
+
+def issue_closed_in_gitlab(
+    session: Session, case_id: int, *, actor: str, now: datetime, url: str | None
+) -> Case:
+    """Someone closed the SIRT issue in GitLab: a shared case closes, one still in progress is cancelled
+    (workflows.sirt_issue.state_after_issue_closed); a case already over only hears of it."""
+    case = lock_case(session, case_id)
+    target = state_after_issue_closed(case.state)
+    data = {"source": "gitlab", "url": url}
+    if target is None:
+        event = record_event(session, case, actor=actor, now=now, kind="issue_closed_in_gitlab", data=data)
+        _announce(session, case, event, now=now, gitlab=False)
+        return case
+    acting = Role.SYSTEM if target is CaseState.CLOSED else Role.SIRT
+    return _transition(
+        session,
+        case,
+        target,
+        actor=actor,
+        roles=frozenset({acting}),
+        now=now,
+        data=data,
+        acting_role=acting,
+        kind="issue_closed_in_gitlab",
+    )
+
+
+def issue_reopened_in_gitlab(
+    session: Session, case_id: int, *, actor: str, now: datetime, url: str | None
+) -> Case:
+    """Someone reopened the SIRT issue: told in the thread (a finished case is not reopened)."""
+    case = lock_case(session, case_id)
+    event = record_event(
+        session, case, actor=actor, now=now, kind="issue_reopened_in_gitlab", data={"url": url}
+    )
+    _announce(session, case, event, now=now, gitlab=False)
+    return case
+
+
+def record_delivery_parked(
+    session: Session, case_id: int, *, item_id: int, kind: str, attempts: int, error: str, now: datetime
+) -> Case:
+    """An owed side effect keeps failing and waits for a person: said in the thread."""
+    case = lock_case(session, case_id)
+    event = record_event(
+        session,
+        case,
+        actor=SYSTEM,
+        now=now,
+        kind="delivery_parked",
+        data={"item_id": item_id, "item_kind": kind, "attempts": attempts, "error": error[:300]},
+    )
+    _announce(session, case, event, now=now, gitlab=False)
     return case
 
 
@@ -454,6 +627,8 @@ def _transition(
         case.triaged_at = case.triaged_at or now
     if reached not in OPEN_STATES:
         case.closed_at = now
+    # Triage starts the update clock, waiting on the customer or Legal pauses it, closing stops it.
+    cadence_service.case_changed(session, case, now)
     _touch(case, now)
     event = record_event(
         session,

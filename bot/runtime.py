@@ -23,6 +23,7 @@ from bot import outbox
 from bot.artefacts.retention import retention_job
 from bot.catalog import load_catalog
 from bot.clock import Clock, utc_now
+from bot.gitlab.outbox_handlers import register as register_gitlab
 from bot.logs import get_logger
 from bot.settings import Settings
 from bot.slack.app import create_app, make_client
@@ -83,14 +84,18 @@ class Runtime:
         directory: Directory | None = None,
         tick_seconds: float = 5.0,
         lease_seconds: float = 120.0,
-        retry: outbox.RetryPolicy = outbox.DEFAULT_RETRY,
+        retry: outbox.RetryPolicy | None = None,
     ) -> None:
         self.settings = settings
         self.database_url = settings.database_url
         self.clock = clock
         self.tick_seconds = tick_seconds
         self.lease_seconds = lease_seconds
-        self.retry = retry
+        self.retry = retry or outbox.RetryPolicy(
+            base_seconds=settings.outbox_backoff_seconds,
+            cap_seconds=settings.outbox_backoff_cap_seconds,
+            max_attempts=settings.outbox_max_attempts,
+        )
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.catalog = load_catalog()
         self.policy = settings.load_policy()
@@ -101,6 +106,7 @@ class Runtime:
         self.handlers: dict[str, outbox.Handler] = dict(self.slack_delivery.handlers())
         self.on_done: dict[str, outbox.OnDone] = dict(self.slack_delivery.on_done())
         self.tick_jobs: list[TickJob] = [self.deliver_outbox, retention_job(settings)]
+        self.gitlab = register_gitlab(self)  # its handlers, on-done steps and tick job
         self.work = Background()
         self._scheduler: BackgroundScheduler | None = None
         self._again = threading.Event()
@@ -149,18 +155,29 @@ class Runtime:
         return results
 
     def deliver_outbox(self, now: datetime) -> outbox.DeliveryReport:
-        report = outbox.deliver_due(
-            self.database_url,
-            self.handlers,
-            now=now,
-            worker_id=self.worker_id,
-            lease_seconds=self.lease_seconds,
-            retry=self.retry,
-            on_done=self.on_done,
-        )
-        for outcome in ("delivered", "retrying", "parked", "lost"):
-            if getattr(report, outcome):
-                OUTBOX_OUTCOMES.labels(outcome).inc(len(getattr(report, outcome)))
+        """Everything due at `now`, in batches delivered `outbox_concurrency` at a time."""
+        concurrency = max(1, self.settings.outbox_concurrency)
+        limit = max(20, 4 * concurrency)
+        report = outbox.DeliveryReport()
+        for _ in range(50):  # drains a backlog within one tick, but never runs unbounded
+            batch = outbox.deliver_due(
+                self.database_url,
+                self.handlers,
+                now=now,
+                worker_id=self.worker_id,
+                limit=limit,
+                lease_seconds=self.lease_seconds,
+                retry=self.retry,
+                on_done=self.on_done,
+                concurrency=concurrency,
+            )
+            for outcome in ("delivered", "retrying", "parked", "lost"):
+                done = getattr(batch, outcome)
+                getattr(report, outcome).extend(done)
+                if done:
+                    OUTBOX_OUTCOMES.labels(outcome).inc(len(done))
+            if batch.claimed < limit:
+                break
         return report
 
     def _scheduled_tick(self) -> None:

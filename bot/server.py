@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.gitlab import webhook as gitlab_webhook
 from bot.runtime import Runtime
 
 HTTP_REQUESTS = Counter("logdive_http_requests_total", "HTTP requests", ["path", "status"])
@@ -34,7 +35,7 @@ ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitab
 
 
 def routes(runtime: Runtime, slack: AsyncSlackRequestHandler) -> list[BaseRoute]:
-    """The route table. The GitLab webhook issue adds `Route("/gitlab/webhook", …, methods=["POST"])` here."""
+    """The route table: the public paths."""
 
     async def slack_events(request: Request) -> Response:
         return await slack.handle(request)
@@ -47,7 +48,7 @@ def routes(runtime: Runtime, slack: AsyncSlackRequestHandler) -> list[BaseRoute]
 
     return [
         Route("/slack/events", slack_events, methods=["POST"]),
-        # Route("/gitlab/webhook", gitlab_webhook, methods=["POST"]),  -- next issue (bot/gitlab)
+        Route("/gitlab/webhook", gitlab_webhook.endpoint(runtime), methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
     ]

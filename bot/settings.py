@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from bot.resources import config_path
 from workflows.policy import Policy
+from workflows.sirt_issue import IssueLabels
 
 
 def _env(name: str, default: Any = None) -> Any:
@@ -63,6 +64,20 @@ class Settings(BaseSettings):
     legal_group: str | None = _env("LOGDIVE_LEGAL_GROUP")
     gitlab_webhook_secret: SecretStr | None = _env("LOGDIVE_GITLAB_WEBHOOK_SECRET")
     sirt_group_handle: str = _env("LOGDIVE_SIRT_GROUP_HANDLE", "@gitlab-com/gl-security/sirt")
+    # The SIRT issue's labels: fixed ones (comma-separated), then route::<route> and status::<state>.
+    sirt_labels: str = _env("LOGDIVE_SIRT_LABELS", "SIRT,logdive")
+    route_label_prefix: str = _env("LOGDIVE_ROUTE_LABEL_PREFIX", "route::")
+    status_label_prefix: str = _env("LOGDIVE_STATUS_LABEL_PREFIX", "status::")
+    # Links from GitLab issues back to Slack threads; unset: asked of Slack (auth.test) once.
+    slack_workspace_url: str | None = _env("LOGDIVE_SLACK_WORKSPACE_URL")
+    # Longer Retry-After waits than this are not slept through by a worker: the outbox item waits.
+    gitlab_rate_limit_wait_seconds: float = _env("LOGDIVE_GITLAB_RATE_LIMIT_WAIT", 10.0)
+
+    # The outbox: items delivered at once per process, and the back-off before an item is parked.
+    outbox_concurrency: int = _env("LOGDIVE_OUTBOX_CONCURRENCY", 8)
+    outbox_backoff_seconds: float = _env("LOGDIVE_OUTBOX_BACKOFF_SECONDS", 30.0)
+    outbox_backoff_cap_seconds: float = _env("LOGDIVE_OUTBOX_BACKOFF_CAP_SECONDS", 3600.0)
+    outbox_max_attempts: int = _env("LOGDIVE_OUTBOX_MAX_ATTEMPTS", 10)
 
     policy_file: Path | None = _env("LOGDIVE_POLICY")
     directory_overrides_file: Path | None = _env("LOGDIVE_DIRECTORY_OVERRIDES")
@@ -93,6 +108,13 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return init_settings, env_settings, _TomlFromEnv(settings_cls)
+
+    def issue_labels(self) -> IssueLabels:
+        return IssueLabels(
+            base=self.sirt_labels,  # type: ignore[arg-type] -- split by IssueLabels
+            route_prefix=self.route_label_prefix,
+            status_prefix=self.status_label_prefix,
+        )
 
     def load_policy(self) -> Policy:
         path = self.policy_file or config_path("policy.toml")

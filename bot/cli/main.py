@@ -16,6 +16,7 @@ import typer
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "bot.cli.db": ("db",),
     "bot.cli.cases": ("cases",),
+    "bot.cli.outbox": ("outbox",),
     "bot.cli.check": ("check",),
     "bot.cli.serve": ("serve", "socket", "sweep"),
     "bot.cli.artefacts": ("artefacts", "keys", "erase"),

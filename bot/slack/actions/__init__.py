@@ -7,6 +7,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.slack.actions.approve_exception import handle_approve_exception
 from bot.slack.actions.cancel import handle_cancel
 from bot.slack.actions.claim import handle_claim
+from bot.slack.actions.close import CLOSE_ACTION, handle_close
 from bot.slack.actions.deny_exception import handle_deny_exception
 from bot.slack.actions.log_update import handle_log_update
 from bot.slack.actions.request_exception import handle_request_exception
@@ -16,6 +17,7 @@ from bot.slack.blocks import case
 
 def register(app: AsyncApp) -> None:
     app.action(case.CLAIM)(handle_claim)
+    app.action(CLOSE_ACTION)(handle_close)  # before the transitions: closing asks what Audit Events lacked
     app.action(re.compile("^" + re.escape(case.TRANSITION_PREFIX)))(handle_transition)
     app.action(case.CANCEL)(handle_cancel)
     app.action(case.REQUEST_EXCEPTION)(handle_request_exception)

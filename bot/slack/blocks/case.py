@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.db.models import Case, CaseEvent
+from bot.slack.blocks.gitlab_events import gitlab_event_line
 from bot.slack.blocks.limits import FALLBACK_TEXT, HEADER_TEXT, SECTION_FIELD, SECTION_TEXT, clip
 from bot.slack.blocks.text import DECISION_TITLES, link, user, when
 from bot.slack.escape import escape_mrkdwn
@@ -221,6 +222,8 @@ def event_message(case: Case, event: CaseEvent, view: CaseView) -> tuple[str, li
         verdict = "approved" if event.kind == "exception_approved" else "denied"
         line = f":scales: {who} {verdict} the exception on {view.label}: *{to}*."
         free_text = data.get("reason")
+    elif (gitlab_line := gitlab_event_line(event, view.label)) is not None:
+        line = gitlab_line
     elif event.to_state:
         line = f"{who} moved {view.label} from *{frm}* to *{to}*."
     else:
