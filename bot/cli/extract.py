@@ -141,25 +141,26 @@ def _case_from_file(file: Path, label: str | None, route: Route | None, moment: 
 
 
 def _case_from_store(case: str, route: Route | None) -> _Case:
+    """A recorded case's own request and route, from DATABASE_URL (read-only)."""
     from bot import cases  # the database layer, only when a case id is given
+    from bot.cli.cases import _ready_database
+    from bot.db.engine import session_scope
 
-    load = getattr(cases, "load_case_request", None)
-    if load is None:
-        fail(
-            [
-                Problem(
-                    "CASE",
-                    "the case store cannot hand over a case's request in this version; use --request FILE",
-                )
-            ]
-        )
     try:
         number = cases.parse_case_label(case)
-        request, stored_route = load(number)
     except ValueError as exc:
         fail([Problem("CASE", str(exc))])
-    except cases.CaseError as exc:
-        fail([Problem("CASE", str(exc))])
+    url = _ready_database(False)
+    with session_scope(url) as session:
+        try:
+            stored = cases.get_case(session, number)
+        except cases.CaseError as exc:
+            fail([Problem("CASE", str(exc))])
+        if stored.route is None or stored.erased_at is not None:
+            why = "was erased" if stored.erased_at else f"was not accepted (decision: {stored.decision})"
+            fail([Problem("CASE", f"{cases.case_label(number)} {why}: there is no scope to extract")])
+        request = LogDiveRequest.model_validate(stored.request)
+        stored_route = Route(stored.route)
     return _Case(cases.case_label(number), request, route or stored_route)
 
 

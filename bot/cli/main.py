@@ -20,6 +20,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "bot.cli.check": ("check",),
     "bot.cli.serve": ("serve", "socket", "sweep"),
     "bot.cli.artefacts": ("artefacts", "keys", "erase"),
+    "bot.cli.extract": ("extract",),
 }
 
 

@@ -111,7 +111,7 @@ def test_route_comes_from_the_routing_policy(run, tmp_path: Path) -> None:
             ("--request", "request.json", "production_json.log", "--out", "no/such/dir/x.jsonl"),
             "does not exist",
         ),
-        (("LD-1", "production_json.log"), "CASE"),
+        (("LD-1", "production_json.log"), "logdive db upgrade"),  # no database here yet
     ],
 )
 def test_bad_input_exits_2_with_a_clear_message(
@@ -150,3 +150,49 @@ def test_an_internal_error_is_one_line_without_the_log_content(
     assert result.exit_code == 1
     assert "internal error KeyError" in result.stderr
     assert synthetic.FOREIGN.USERNAME not in result.output
+
+
+def _record_case(database_url: str, decision: str, route: str | None, **overrides: object) -> int:
+    from datetime import UTC, datetime
+
+    from bot import cases
+    from bot.db.engine import session_scope
+    from workflows.assessment import Assessment, Decision, Route
+    from workflows.request import LogDiveRequest
+
+    request = LogDiveRequest.model_validate(synthetic.request_data(**overrides))
+    assessment = Assessment(decision=Decision(decision), route=Route(route) if route else None, rules=())
+    with session_scope(database_url) as session:
+        case, _ = cases.record_intake(
+            session,
+            request=request,
+            assessment=assessment,
+            actor="U-CSM",
+            now=datetime(2026, 11, 23, tzinfo=UTC),
+            idempotency_key=decision,
+        )
+    assert case.id is not None
+    return case.id
+
+
+def test_a_recorded_case_brings_its_own_scope_and_route(
+    run, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    case_id = _record_case(database_url, "eligible", "security")
+    result = run(f"LD-{case_id}", str(_log(tmp_path)))
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / f"LD-{case_id}-extract.manifest.json").read_text())
+    assert manifest["case"] == f"LD-{case_id}" and manifest["route"] == "security"
+    assert manifest["entries"]["count"] == sum(s.keep_all for s in synthetic.scenarios())
+
+
+def test_a_case_that_was_not_accepted_has_nothing_to_extract(
+    run, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    case_id = _record_case(database_url, "ineligible", None)
+    result = run(str(case_id), str(_log(tmp_path)))
+    assert result.exit_code == 2
+    assert "was not accepted" in result.output
+    assert run("LD-999999", str(_log(tmp_path))).exit_code == 2
