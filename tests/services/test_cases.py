@@ -397,26 +397,21 @@ def test_an_eligible_case_needs_no_exception(database_url: str) -> None:
 
 def test_a_customer_update_restarts_the_cadence_and_is_announced(database_url: str) -> None:
     case_id = _intake(database_url, channel="C-CASES")
-    due = LATER + timedelta(hours=12)
     with session_scope(database_url) as session:
+        cases.claim(session, case_id, actor="U-SIRT", roles={Role.SIRT}, now=NOW)
         cases.log_customer_update(
-            session,
-            case_id,
-            actor="U-SIRT",
-            roles={Role.SIRT},
-            now=LATER,
-            summary="first look",
-            next_update_due=due,
+            session, case_id, actor="U-SIRT", roles={Role.SIRT}, now=LATER, summary="first look"
         )
     later = LATER + timedelta(hours=2)
     with session_scope(database_url) as session:
         case = cases.log_customer_update(
             session, case_id, actor="U-SIRT", roles={Role.SIRT}, now=later, summary="second"
         )
+    # Security-route cases run on the SIRT calendar (every weekday hour): due 12 hours after the update.
     assert (case.first_customer_update_at, case.last_customer_update_at, case.next_update_due) == (
         LATER,
         later,
-        due,
+        later + timedelta(hours=12),
     )
     _, events, owed = _snapshot(database_url, case_id)
     update_ids = {e.id for e in events if e.kind == "customer_update"}

@@ -18,7 +18,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import Session
 
 from bot import cases
-from bot.calendar_config import calendar_for
 from bot.db.engine import session_scope
 from bot.db.models import Case
 from bot.logs import get_logger
@@ -31,7 +30,6 @@ from bot.slack.blocks.forms import (
 )
 from bot.slack.deps import SlackDeps
 from bot.slack.flows.notify import tell
-from workflows.cadence import next_update_due
 from workflows.states import CaseState, Role
 
 log = get_logger(__name__)
@@ -102,24 +100,10 @@ def decide_exception(deps: SlackDeps, *, approve: bool) -> Change:
 
 
 def customer_update(deps: SlackDeps) -> Change:
-    def change(
-        s: Session, case_id: int, actor: str, roles: frozenset[Role], version: int, reason: str | None
-    ) -> Case:
-        now = deps.clock()
-        case = s.get(Case, case_id)
-        calendar = calendar_for(case.route if case else None, case.owner_timezone if case else None)
-        return cases.log_customer_update(
-            s,
-            case_id,
-            actor=actor,
-            roles=roles,
-            now=now,
-            summary=reason or "",
-            next_update_due=next_update_due(now, calendar, deps.policy.cadence),
-            expected_version=version,
-        )
-
-    return change
+    # The case service restarts the update clock (bot.cadence_service) on the case's own calendar.
+    return lambda s, case_id, actor, roles, version, reason: cases.log_customer_update(
+        s, case_id, actor=actor, roles=roles, now=deps.clock(), summary=reason or "", expected_version=version
+    )
 
 
 # -- running them ---------------------------------------------------------------------------------
