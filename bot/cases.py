@@ -176,7 +176,6 @@ def record_intake(
         },
     )
     cadence_service.case_changed(session, case, now)  # e.g. a window already near its log retention
-    cadence_service.case_changed(session, case, now)  # e.g. a window already near its log retention
     if assessment.decision is Decision.ELIGIBLE:
         _owe(session, case, GITLAB_CREATE_ISSUE, now=now, key=f"case:{case.id}:{GITLAB_CREATE_ISSUE}")
     if channel and state is not CaseState.REJECTED:
