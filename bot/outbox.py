@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, update
 from sqlmodel import Session, col, select
 
+from bot.db import claims
 from bot.db.engine import session_scope
 from bot.db.models import OutboxItem
 from bot.db.upsert import insert_if_absent
@@ -89,55 +90,22 @@ def enqueue(
 def claim_due(
     session: Session, *, now: datetime, limit: int, worker_id: str, lease_seconds: float
 ) -> list[OutboxItem]:
-    """Lease up to `limit` due items to `worker_id`; the caller commits before delivering them.
-
-    PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED, so concurrent replicas pick disjoint items, then set
-    the lease. SQLite ignores FOR UPDATE; there the UPDATE re-checks that the lease is still free
-    under SQLite's single write lock, and RETURNING says which items this worker actually got.
-    (One UPDATE … WHERE id IN (SELECT … LIMIT n) is not safe on PostgreSQL: the planner may
-    re-run the sub-select per row and lease more than `limit`.)
-    """
-    lease_free = or_(col(OutboxItem.lease_until).is_(None), col(OutboxItem.lease_until) < now)
-    due = and_(OutboxItem.status == PENDING, col(OutboxItem.next_attempt_at) <= now, lease_free)
-    candidate_ids = (
-        session.execute(
-            select(OutboxItem.id)
-            .where(due)
-            .order_by(col(OutboxItem.next_attempt_at), col(OutboxItem.id))
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        .scalars()
-        .all()
+    """Lease up to `limit` due items to `worker_id` (bot.db.claims); the caller commits before
+    delivering them."""
+    return claims.claim_due(
+        session,
+        OutboxItem,
+        due=and_(OutboxItem.status == PENDING, col(OutboxItem.next_attempt_at) <= now),
+        order_by=(col(OutboxItem.next_attempt_at), col(OutboxItem.id)),
+        now=now,
+        limit=limit,
+        worker_id=worker_id,
+        lease_seconds=lease_seconds,
     )
-    if not candidate_ids:
-        return []
-    claimed_ids = (
-        session.execute(
-            update(OutboxItem)
-            .where(col(OutboxItem.id).in_(candidate_ids), due)
-            .values(lease_until=now + timedelta(seconds=lease_seconds), leased_by=worker_id)
-            .returning(OutboxItem.id)
-            .execution_options(synchronize_session=False)
-        )
-        .scalars()
-        .all()
-    )
-    if not claimed_ids:
-        return []
-    items = session.exec(
-        select(OutboxItem)
-        .where(col(OutboxItem.id).in_(claimed_ids))
-        .order_by(col(OutboxItem.next_attempt_at), col(OutboxItem.id))
-        .execution_options(populate_existing=True)
-    ).all()
-    return list(items)
 
 
 def _still_mine(item: OutboxItem) -> Any:
-    return and_(
-        OutboxItem.id == item.id, OutboxItem.status == PENDING, OutboxItem.leased_by == item.leased_by
-    )
+    return claims.still_leased(OutboxItem, item, OutboxItem.status == PENDING)
 
 
 def mark_done(session: Session, item: OutboxItem, *, result: Result, now: datetime) -> bool:
