@@ -141,17 +141,13 @@ class IssueWriter:
 
         GitLab's search matches substrings (`logdive-case:4` also finds case 42), so every candidate's
         description is checked for the exact marker; all pages are read."""
-        filters: dict[str, Any] = {
-            "search": search,
-            "state": state,
-            "per_page": PER_PAGE,
-            "order_by": "created_at",
-        }
+        # python-gitlab sends only `query_parameters` once given (and `in` is a Python keyword).
+        query: dict[str, Any] = {"search": search, "in": "description", "state": state, "order_by": "created_at"}
         if labels:
-            filters["labels"] = labels
+            query["labels"] = ",".join(labels)
         with self._answers(f"searching {project} for {search}"):
             candidates = self._project(project).issues.list(
-                iterator=True, query_parameters={"in": "description"}, **filters
+                iterator=True, per_page=PER_PAGE, query_parameters=query
             )
             for issue in candidates:
                 if marker in (issue.description or ""):
