@@ -167,7 +167,7 @@ def sync_schedule(session: Session, case: Case, now: datetime, rules: CadenceRul
         session.execute(
             update(ScheduledWork)
             .where(col(ScheduledWork.id).in_(stale), ScheduledWork.status == PENDING)
-            .values(status=CANCELLED, lease_until=None, leased_by=None)
+            .values(status=CANCELLED)  # a tick sending it right now still records what it sent
             .execution_options(synchronize_session=False)
         )
     for (kind, due_at), _item in owed.items():

@@ -25,6 +25,7 @@ from bot.catalog import load_catalog
 from bot.clock import Clock, utc_now
 from bot.gitlab.outbox_handlers import register as register_gitlab
 from bot.logs import get_logger
+from bot.scheduler import register as register_timed_work
 from bot.settings import Settings
 from bot.slack.app import create_app, make_client
 from bot.slack.background import Background
@@ -107,6 +108,7 @@ class Runtime:
         self.on_done: dict[str, outbox.OnDone] = dict(self.slack_delivery.on_done())
         self.tick_jobs: list[TickJob] = [self.deliver_outbox, retention_job(settings)]
         self.gitlab = register_gitlab(self)  # its handlers, on-done steps and tick job
+        self.timed_work = register_timed_work(self)  # reminders, escalations, retention warnings
         self.work = Background()
         self._scheduler: BackgroundScheduler | None = None
         self._again = threading.Event()

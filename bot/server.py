@@ -12,13 +12,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot import metrics as case_metrics
 from bot.gitlab import webhook as gitlab_webhook
 from bot.runtime import Runtime
 
@@ -44,7 +45,9 @@ def routes(runtime: Runtime, slack: AsyncSlackRequestHandler) -> list[BaseRoute]
         return JSONResponse({"ok": True})
 
     async def metrics(_request: Request) -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        # The case gauges are read from the database, in the database thread pool.
+        body = await runtime.work.db(case_metrics.exposition, runtime.database_url, runtime.clock)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return [
         Route("/slack/events", slack_events, methods=["POST"]),

@@ -112,3 +112,8 @@ def register(app: typer.Typer) -> None:
             f"{len(report.parked)} parked",
             file=sys.stdout,
         )
+        timed = results.get("send_timed_work")
+        if timed is None:
+            err.print("timed work: the reminder pass failed; see the log", highlight=False, markup=False)
+            raise typer.Exit(1)
+        print(timed.summary(), file=sys.stdout)

@@ -96,15 +96,21 @@ class SlackDelivery:
         return {"channel": channel, "ts": ts}
 
     def _call(self, method: str, **kwargs: Any) -> Any:
-        try:
-            return getattr(self._client, method)(**kwargs)
-        except SlackApiError as exc:
-            error = str(exc.response.get("error"))
-            if error == "ratelimited":
-                raise outbox.RetryAfter(float(exc.response.headers.get("Retry-After", 30))) from None
-            if error in _PERMANENT:
-                raise outbox.PermanentError(f"Slack refused {method}: {error}") from None
-            raise RuntimeError(f"Slack {method} failed: {error}") from None
+        return call_slack(self._client, method, **kwargs)
+
+
+def call_slack(client: WebClient, method: str, **kwargs: Any) -> Any:
+    """One Web API call, its failure sorted for a retrying worker: RetryAfter (rate limited),
+    PermanentError (retrying cannot help) or RuntimeError (try again later)."""
+    try:
+        return getattr(client, method)(**kwargs)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error"))
+        if error == "ratelimited":
+            raise outbox.RetryAfter(float(exc.response.headers.get("Retry-After", 30))) from None
+        if error in _PERMANENT:
+            raise outbox.PermanentError(f"Slack refused {method}: {error}") from None
+        raise RuntimeError(f"Slack {method} failed: {error}") from None
 
 
 def remember_thread(session: Session, item: OutboxItem, result: dict[str, Any]) -> None:
