@@ -188,3 +188,17 @@ def sync_schedule(session: Session, case: Case, now: datetime, rules: CadenceRul
 
 def slot_of(row: ScheduledWork) -> DueSlot:
     return DueSlot(case_id=row.case_id, kind=row.kind, due_at=row.due_at)  # type: ignore[arg-type]
+
+
+def clock_state(case: Case) -> str:
+    """`not started` (until triage), `running`, `paused` (waiting on the customer or Legal) or `stopped`."""
+    if case.triaged_at is None:
+        return "not started"
+    if case.closed_at is not None:
+        return "stopped"
+    return "paused" if case.paused_at is not None else "running"
+
+
+def is_overdue(case: Case, now: datetime) -> bool:
+    """The customer update is due and not logged (never while the clock is paused or stopped)."""
+    return case.next_update_due is not None and case.next_update_due <= now

@@ -7,6 +7,7 @@ schema several `serve` replicas share): on a database that is missing or behind,
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -19,8 +20,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import outbox
 from bot.artefacts.service import artefact_summaries
+from bot.cadence_service import clock_state, is_overdue
 from bot.cases import CaseNotFound, case_events, case_label, get_case, list_cases, parse_case_label
 from bot.cli.output import Problem, fail, plain, print_json, stdout
+from bot.clock import utc_now
 from bot.db.engine import alembic_config, get_engine, normalise_url, session_scope
 from bot.db.models import Case, CaseEvent
 from bot.settings import get_settings
@@ -38,20 +41,35 @@ def register(app: typer.Typer) -> None:
     def list_command(
         json_output: JsonFlag = False,
         all_cases: Annotated[bool, typer.Option("--all", help="Include closed and rejected cases.")] = False,
+        overdue_only: Annotated[
+            bool, typer.Option("--overdue", help="Only cases whose customer update is overdue.")
+        ] = False,
     ) -> None:
-        """Open cases, newest first (--all: every case)."""
+        """Open cases, newest first (--all: every case), with when the next customer update is due."""
         url = _ready_database(json_output)
+        now = utc_now()
         with session_scope(url) as session:
             found = list_cases(session, open_only=not all_cases)
-            rows = [_summary(case) for case in found]
+            rows = [_summary(case, now) for case in found]
+        if overdue_only:
+            rows = [row for row in rows if row["overdue"]]
         if json_output:
             print_json({"cases": rows})
             return
         if not rows:
-            stdout().print("no open cases" if not all_cases else "no cases")
+            empty = "no overdue cases" if overdue_only else "no cases" if all_cases else "no open cases"
+            stdout().print(empty)
             return
         table = Table(
-            "case", "state", "route", "decision", "namespace", "owner", "created", "next update due"
+            "case",
+            "state",
+            "route",
+            "decision",
+            "namespace",
+            "owner",
+            "created",
+            "next update due",
+            "overdue",
         )
         for row in rows:
             table.add_row(
@@ -63,6 +81,7 @@ def register(app: typer.Typer) -> None:
                 plain(row["owner"] or "—"),
                 row["created_at"][:16].replace("T", " "),
                 (row["next_update_due"] or "—")[:16].replace("T", " "),
+                _overdue_text(row, now),
             )
         stdout().print(table)
 
@@ -87,7 +106,7 @@ def register(app: typer.Typer) -> None:
             events = case_events(session, number)
             owed = outbox.pending_for(session, number)
             detail = {
-                **_summary(case),
+                **_summary(case, utc_now()),
                 "requester_username": case.requester_username,
                 "window": case.request.get("window"),
                 "resources": case.request.get("resources"),
@@ -144,7 +163,7 @@ def _iso(moment: Any) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def _summary(case: Case) -> dict[str, Any]:
+def _summary(case: Case, now: datetime) -> dict[str, Any]:
     return {
         "id": case_label(case.id or 0),
         "number": case.id,
@@ -155,8 +174,23 @@ def _summary(case: Case) -> dict[str, Any]:
         "owner": case.owner,
         "created_at": _iso(case.created_at),
         "next_update_due": _iso(case.next_update_due),
+        "overdue": is_overdue(case, now),
+        "update_clock": clock_state(case),  # not started | running | paused | stopped
         "sirt_issue_url": case.sirt_issue_url,
     }
+
+
+def _overdue_text(row: dict[str, Any], now: datetime) -> Text:
+    """`by 3h 20m` in red for an overdue update; `paused` while the clock waits; blank otherwise."""
+    if row["update_clock"] == "paused":
+        return Text("paused", style="yellow")
+    if not row["overdue"]:
+        return Text("")
+    late = now - datetime.fromisoformat(row["next_update_due"])
+    hours, rest = divmod(int(late.total_seconds()) // 60, 60)
+    days, hours = divmod(hours, 24)
+    parts = [f"{days}d"] * bool(days) + [f"{hours}h"] * bool(hours or days) + [f"{rest}m"]
+    return Text(f"by {' '.join(parts)}", style="bold red")
 
 
 def _event(event: CaseEvent) -> dict[str, Any]:
@@ -187,6 +221,7 @@ def _print_case(detail: dict[str, Any]) -> None:
         ("owner", detail["owner"] or "—"),
         ("window", f"{window.get('start', '?')} → {window.get('end', '?')}"),
         ("next update due", detail["next_update_due"] or "—"),
+        ("update clock", detail["update_clock"] + (" — OVERDUE" if detail["overdue"] else "")),
         ("SIRT issue", detail["sirt_issue_url"] or "—"),
         ("ticket", detail["ticket_reference"] or "—"),
     ):
