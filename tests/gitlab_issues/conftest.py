@@ -32,7 +32,7 @@ from workflows.request import LogDiveRequest
 SIRT_PROJECT = "gl-security/sirt/operations"  # nested: its id in a URL must be %2F-encoded
 GAP_PROJECT = "gitlab-org/gitlab"
 SIRT_HANDLE = "@gl-security/sirt"
-WEBHOOK_SECRET = "hook-secret-0123456789"  # noqa: S105 -- a test value
+WEBHOOK_SECRET = "hook-secret-0123456789"
 FAST_RETRY = outbox.RetryPolicy(base_seconds=0.05, cap_seconds=0.3, max_attempts=6)
 CUSTOMER_USERS = ("alice-acme", "bob-acme")
 
@@ -92,7 +92,9 @@ def settings_for(world: World, database_url: str, **overrides: Any) -> Settings:
 def writer_for(world: World, **overrides: Any) -> IssueWriter:
     settings = settings_for(world, "sqlite://", **overrides)
     client = make_gitlab(settings)
-    return IssueWriter(client, rate_limits=cap_rate_limit_waits(client, settings.gitlab_rate_limit_wait_seconds))
+    return IssueWriter(
+        client, rate_limits=cap_rate_limit_waits(client, settings.gitlab_rate_limit_wait_seconds)
+    )
 
 
 def runtime_for(settings: Settings, **kwargs: Any) -> Runtime:
@@ -152,7 +154,8 @@ def drain(runtime: Runtime, *, timeout: float = 15.0, until: Callable[[], bool] 
         if (until is not None and until()) or (until is None and not pending):
             return
         time.sleep(0.05)
-    raise AssertionError(f"still owed after {timeout} s: {[(i.kind, i.status, i.last_error) for i in owed(runtime.database_url)]}")
+    left = [(i.kind, i.status, i.last_error) for i in owed(runtime.database_url)]
+    raise AssertionError(f"still owed after {timeout} s: {left}")
 
 
 __all__ = ["make_assessment", "make_request"]

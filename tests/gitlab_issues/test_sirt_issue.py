@@ -9,9 +9,9 @@ from typer.testing import CliRunner
 
 from bot import cases, outbox
 from bot.cli.main import build_app
-from bot.settings import get_settings
 from bot.db.engine import session_scope
 from bot.db.models import CaseEvent
+from bot.settings import get_settings
 from tests.gitlab_issues.conftest import (
     CUSTOMER_USERS,
     SIRT_HANDLE,
@@ -36,7 +36,9 @@ SIRT, CSM, LEGAL = "U0SIR0001", "U0CSM0001", "U0LEG0001"
 app = build_app("outbox")
 
 
-def test_an_eligible_case_gets_one_confidential_issue_that_mentions_sirt_only(world: World, database_url: str) -> None:
+def test_an_eligible_case_gets_one_confidential_issue_that_mentions_sirt_only(
+    world: World, database_url: str
+) -> None:
     runtime = runtime_for(settings_for(world, database_url))
     case_id = open_case(database_url)
     drain(runtime)
@@ -45,27 +47,50 @@ def test_an_eligible_case_gets_one_confidential_issue_that_mentions_sirt_only(wo
     assert issue.confidential and issue.assignee_ids == []
     assert issue.labels == ["SIRT", "logdive", "route::security", "status::requested"]
     assert issue.description.startswith(f"<!-- logdive-case:{case_id} -->\n{SIRT_HANDLE}: ")
-    for expected in ("acme-corp/api", "alice-acme", "user\\_access\\_token\\_created", "**Plan**: passed", "- [ ] "):
+    for expected in (
+        "acme-corp/api",
+        "alice-acme",
+        "user\\_access\\_token\\_created",
+        "**Plan**: passed",
+        "- [ ] ",
+    ):
         assert expected in issue.description
     assert [m.name for m in world.tracker.mentions] == [SIRT_HANDLE[1:]]
     assert world.tracker.executed == []
     row = case_row(database_url, case_id)
-    assert (row.sirt_issue_iid, row.sirt_issue_url) == (issue.iid, f"{world.standin.url}/gl-security/sirt/operations/-/issues/{issue.iid}")
+    assert (row.sirt_issue_iid, row.sirt_issue_url) == (
+        issue.iid,
+        f"{world.standin.url}/gl-security/sirt/operations/-/issues/{issue.iid}",
+    )
     runtime.tick()  # nothing more is owed: no second issue
     assert len(world.sirt_issues()) == 1
 
 
-def test_every_change_becomes_a_note_and_a_label_change_and_closing_closes(world: World, database_url: str) -> None:
+def test_every_change_becomes_a_note_and_a_label_change_and_closing_closes(
+    world: World, database_url: str
+) -> None:
     runtime = runtime_for(settings_for(world, database_url))
     case_id = open_case(database_url)
     steps = [
         lambda s: cases.claim(s, case_id, actor=SIRT, roles={Role.SIRT}, now=now()),
-        lambda s: cases.apply_transition(s, case_id, CaseState.INVESTIGATING, actor=SIRT, roles={Role.SIRT}, now=now()),
-        lambda s: cases.log_customer_update(s, case_id, actor=CSM, roles={Role.CSM}, now=now(), summary="Told them: 2 days"),
-        lambda s: cases.record_finding(s, case_id, actor=SIRT, roles={Role.SIRT}, now=now(), summary="Token made from 203.0.113.7"),
-        lambda s: cases.apply_transition(s, case_id, CaseState.ARTEFACTS_IN_REVIEW, actor=SIRT, roles={Role.SIRT}, now=now()),
-        lambda s: cases.apply_transition(s, case_id, CaseState.ARTEFACTS_APPROVED, actor=LEGAL, roles={Role.LEGAL}, now=now()),
-        lambda s: cases.apply_transition(s, case_id, CaseState.SHARED, actor=CSM, roles={Role.CSM}, now=now()),
+        lambda s: cases.apply_transition(
+            s, case_id, CaseState.INVESTIGATING, actor=SIRT, roles={Role.SIRT}, now=now()
+        ),
+        lambda s: cases.log_customer_update(
+            s, case_id, actor=CSM, roles={Role.CSM}, now=now(), summary="Told them: 2 days"
+        ),
+        lambda s: cases.record_finding(
+            s, case_id, actor=SIRT, roles={Role.SIRT}, now=now(), summary="Token made from 203.0.113.7"
+        ),
+        lambda s: cases.apply_transition(
+            s, case_id, CaseState.ARTEFACTS_IN_REVIEW, actor=SIRT, roles={Role.SIRT}, now=now()
+        ),
+        lambda s: cases.apply_transition(
+            s, case_id, CaseState.ARTEFACTS_APPROVED, actor=LEGAL, roles={Role.LEGAL}, now=now()
+        ),
+        lambda s: cases.apply_transition(
+            s, case_id, CaseState.SHARED, actor=CSM, roles={Role.CSM}, now=now()
+        ),
         lambda s: cases.close_case(s, case_id, actor=SIRT, roles={Role.SIRT}, now=now(), gap=None),
     ]
     labels_seen = []
@@ -95,16 +120,26 @@ def test_every_change_becomes_a_note_and_a_label_change_and_closing_closes(world
     assert world.tracker.executed == []
 
 
-def test_an_approved_exception_is_in_the_issue_with_approver_and_reason(world: World, database_url: str) -> None:
+def test_an_approved_exception_is_in_the_issue_with_approver_and_reason(
+    world: World, database_url: str
+) -> None:
     runtime = runtime_for(settings_for(world, database_url))
     case_id = open_case(database_url, decision=Decision.EXCEPTION_REQUIRED)
     drain(runtime)
     assert world.sirt_issues() == []  # not accepted yet: no issue
     with session_scope(database_url) as session:
-        cases.request_exception(session, case_id, actor=CSM, roles={Role.CSM}, now=now(), reason="Renewal signed")
+        cases.request_exception(
+            session, case_id, actor=CSM, roles={Role.CSM}, now=now(), reason="Renewal signed"
+        )
     with session_scope(database_url) as session:
         cases.decide_exception(
-            session, case_id, approver=LEGAL, roles={Role.LEGAL}, approve=True, reason="Contract covers it", now=now()
+            session,
+            case_id,
+            approver=LEGAL,
+            roles={Role.LEGAL},
+            approve=True,
+            reason="Contract covers it",
+            now=now(),
         )
     drain(runtime)
     [issue] = world.sirt_issues()
@@ -129,7 +164,9 @@ def test_notes_owed_before_the_issue_exists_wait_for_it(world: World, database_u
     drain(runtime)
     [issue] = world.sirt_issues()
     assert issue.labels[-1] == "status::triaged"
-    assert [n.body.splitlines()[1].split(":")[0] for n in issue.notes] == [f"**LD-{case_id}** claimed by Slack user {SIRT} (sirt)"]
+    assert [n.body.splitlines()[1].split(":")[0] for n in issue.notes] == [
+        f"**LD-{case_id}** claimed by Slack user {SIRT} (sirt)"
+    ]
 
 
 def test_a_permanent_refusal_is_parked_told_in_the_thread_listed_and_retried(
@@ -200,7 +237,7 @@ def test_event_rows_are_the_source_of_every_note(world: World, database_url: str
         cases.claim(session, case_id, actor=SIRT, roles={Role.SIRT}, now=now())
     drain(runtime)
     with session_scope(database_url) as session:
-        claimed = [e for e in cases.case_events(session, case_id) if e.kind == "claimed"][0]
+        claimed = next(e for e in cases.case_events(session, case_id) if e.kind == "claimed")
         assert isinstance(claimed, CaseEvent)
     [issue] = world.sirt_issues()
     assert issue.notes[0].body.startswith(f"<!-- logdive-event:{claimed.id} -->")
