@@ -108,7 +108,11 @@ _GENERIC = frozenset(
 )
 _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
-_IPV6 = re.compile(r"(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{0,4}(?![\w:])")
+_HEX = "[0-9a-fA-F]{1,4}"
+_IPV6 = re.compile(
+    rf"(?<![\w:])(?:(?:{_HEX}:){{7}}{_HEX}|(?:{_HEX}:){{1,7}}:(?:{_HEX}(?::{_HEX}){{0,6}})?|::{_HEX}(?::{_HEX}){{0,6}})"
+    rf"(?![\w:])"
+)
 _HANDLE = re.compile(r"(?<![\w@])@[A-Za-z0-9_][A-Za-z0-9_.\-/]*")
 _CHUNK = re.compile(r"[A-Za-z0-9]+")
 _SPACE = re.compile(r"\s+")
@@ -172,14 +176,16 @@ def scrub(text: str, identity: CustomerIdentity) -> tuple[str, tuple[str, ...]]:
         found.append(match.group(0))
         return REDACTED
 
-    for pattern in (_EMAIL, *identity.patterns(), _HANDLE, _IPV4, _IPV6):
+    for pattern in (_EMAIL, _HANDLE, *identity.patterns(), _IPV4, _IPV6):
         text = pattern.sub(replace, text)
     return text, tuple(found)
 
 
 def check_clean(text: str, identity: CustomerIdentity) -> None:
     """Raise IdentityLeak if `text` (a finished gap issue or note) still names the customer."""
-    found = [m.group(0) for p in (*identity.patterns(), _EMAIL, _HANDLE, _IPV4) for m in p.finditer(text)]
+    found = [
+        m.group(0) for p in (*identity.patterns(), _EMAIL, _HANDLE, _IPV4, _IPV6) for m in p.finditer(text)
+    ]
     if found:
         raise IdentityLeak(found)
 
