@@ -142,7 +142,8 @@ class IssueWriter:
         GitLab's search matches substrings (`logdive-case:4` also finds case 42), so every candidate's
         description is checked for the exact marker; all pages are read."""
         # python-gitlab sends only `query_parameters` once given (and `in` is a Python keyword).
-        query: dict[str, Any] = {"search": search, "in": "description", "state": state, "order_by": "created_at"}
+        query: dict[str, Any] = {"search": search, "in": "description", "state": state}
+        query["order_by"] = "created_at"
         if labels:
             query["labels"] = ",".join(labels)
         with self._answers(f"searching {project} for {search}"):

@@ -104,28 +104,30 @@ class GitLabDelivery:
         return self.settings.sirt_project
 
     def create_issue(self, item: OutboxItem) -> dict[str, Any]:
+        """Find the case's issue by its marker, else create it. The body is rendered after the search,
+        so a Slack thread posted meanwhile is linked from the start (no extra note needed)."""
         project = self._sirt_project()
+        case_id = int(item.payload["case_id"])
         with session_scope(self.database_url) as session:
-            case = cases.get_case(session, int(item.payload["case_id"]))
-            assert case.id is not None
+            case = cases.get_case(session, case_id)
             if case.sirt_issue_iid is not None:  # recorded by an earlier delivery
                 return {"iid": case.sirt_issue_iid, "url": case.sirt_issue_url, "created": False}
+        found = self.writer.find_by_marker(
+            project, issue_content.case_marker(case_id), search=issue_content.case_search(case_id)
+        )
+        if found is not None:
+            return {"iid": found.iid, "url": found.web_url, "created": False, "thread_linked": False}
+        with session_scope(self.database_url) as session:
+            case = cases.get_case(session, case_id)
             thread_url = self.thread_links.url(case.slack_channel, case.slack_thread_ts)
             content = issue_content.sirt_issue(
                 session, case, sirt_handle=self.settings.sirt_group_handle, thread_url=thread_url
             )
             labels = list(self.labels.for_case(case.state, case.route))
-            case_id = case.id
-        issue, created = self.writer.ensure(
-            project,
-            marker=issue_content.case_marker(case_id),
-            search=issue_content.case_search(case_id),
-            title=content.title,
-            description=content.body,
-            labels=labels,
-            confidential=True,
+        issue = self.writer.create(
+            project, title=content.title, description=content.body, labels=labels, confidential=True
         )
-        return {"iid": issue.iid, "url": issue.web_url, "created": created, "thread_linked": bool(thread_url)}
+        return {"iid": issue.iid, "url": issue.web_url, "created": True, "thread_linked": bool(thread_url)}
 
     # --- notes and labels ----------------------------------------------------------------------
 
