@@ -14,11 +14,14 @@ from typing import Any
 import httpx
 import pytest
 from sqlmodel import select
+from typer.testing import CliRunner
 
 from bot import cases, outbox
+from bot.cli.main import build_app
 from bot.db.engine import session_scope
 from bot.db.models import IdempotencyKey, OutboxItem
 from bot.gitlab.outbox_handlers import GitLabDelivery
+from bot.settings import get_settings
 from bot.slack.actions.close import CLOSE_ACTION
 from bot.slack.blocks.audit_gap import DETAILS, MISSING, NOTHING, NOTHING_VALUE, USED_LOGS
 from tests.gitlab_issues.conftest import (
@@ -366,3 +369,46 @@ def test_a_gap_issue_that_would_name_the_customer_is_refused(world: World, datab
     with pytest.raises(outbox.PermanentError, match="would name the customer"):
         delivery.audit_gap(item)
     assert world.gap_issues() == []
+
+
+def test_a_parked_item_shows_in_the_thread_in_metrics_and_in_cases_show(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live.world.standin.fail_always(status=403, path=r"/issues$", method="GET")  # the bot lost its access
+    now = datetime.now(UTC)
+    with session_scope(live.bot.database_url) as session:
+        case, _ = cases.record_intake(
+            session,
+            request=make_request(),
+            assessment=make_assessment(),
+            actor=CSM,
+            now=now,
+            idempotency_key="parked",
+            channel=CASE_CHANNEL,
+        )
+        case_id = case.id
+    assert case_id is not None
+    live.bot.runtime.kick()
+    live.bot.wait(lambda: any("logdive outbox retry --case LD-" in t for t in live.thread_lines(case_id)))
+    line = next(t for t in live.thread_lines(case_id) if ":warning:" in t)
+    assert "gitlab.create_issue" in line and "403" in line
+    metrics = live.bot.http.get(f"{live.bot.url}/metrics").text
+    assert 'logdive_outbox_backlog{kind="gitlab.create_issue",status="parked"} 1.0' in metrics
+
+    monkeypatch.setenv("DATABASE_URL", live.bot.database_url)
+    get_settings.cache_clear()
+    shown = CliRunner().invoke(build_app("cases"), ["cases", "show", f"LD-{case_id}", "--json"])
+    owed_items = json.loads(shown.stdout)["owed"]
+    assert {"kind": "gitlab.create_issue", "status": "parked"}.items() <= owed_items[0].items()
+
+    live.world.standin.clear_faults()
+    retried = CliRunner().invoke(build_app("outbox"), ["outbox", "retry", "--json"])
+    assert json.loads(retried.stdout) == {"retried": 1}
+    live.bot.runtime.kick()
+    live.settle()
+    assert live.bot.case(case_id).sirt_issue_iid is not None
+    live.bot.runtime.tick()
+    assert (
+        'logdive_outbox_backlog{kind="gitlab.create_issue",status="parked"} 0.0'
+        in live.bot.http.get(f"{live.bot.url}/metrics").text
+    )
