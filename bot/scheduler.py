@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import Counter as PromCounter
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
-from sqlalchemy import and_, insert, update
+from sqlalchemy import and_, bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from bot import cadence_service, cases, outbox
-from bot.cadence_service import CANCELLED, PARKED, PENDING, CadenceRules, current_rules, slot_of
+from bot.cadence_service import CANCELLED, DONE, PARKED, PENDING, CadenceRules, current_rules, slot_of
 from bot.db import claims
-from bot.db.engine import session_scope
+from bot.db.engine import get_engine, session_scope
 from bot.db.models import Case, CaseEvent, ScheduledWork
 from bot.logs import get_logger
 from bot.settings import Settings
@@ -49,6 +49,27 @@ EVENT_KINDS = {
     WorkKind.ESCALATION: "sla_breach",
     WorkKind.RETENTION_WARNING: "retention_warning",
 }
+_WORK: Any = ScheduledWork.__table__  # type: ignore[attr-defined]
+_EVENTS: Any = CaseEvent.__table__  # type: ignore[attr-defined]
+# Built once: recording runs once per message sent. A row cancelled meanwhile (an update crossed the
+# reminder) but sent all the same is recorded as sent.
+_MARK_DONE = (
+    update(_WORK)
+    .where(
+        _WORK.c.id == bindparam("work_id"),
+        _WORK.c.leased_by == bindparam("token"),
+        _WORK.c.status.in_([PENDING, CANCELLED]),
+    )
+    .values(
+        status=DONE,
+        done_at=bindparam("at", type_=_WORK.c.done_at.type),
+        lease_until=None,
+        attempts=_WORK.c.attempts + 1,
+        last_error=None,
+        data=bindparam("record", type_=_WORK.c.data.type),
+    )
+)
+_ADD_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
 TIMED_WORK = PromCounter("logdive_timed_work_total", "Timed work handled by outcome", ["kind", "outcome"])
 
 
@@ -126,8 +147,12 @@ class TimedWorkSender:
     def send_batch(self, now: datetime, report: TimedWorkReport) -> int:
         """Claim up to `batch_size` due rows, send each, record each. Returns how many were claimed."""
         owed, claimed = self.claim(now, report)
-        for item in owed:
-            self._send(item, now, report)
+        if owed:
+            # One connection held for the batch; each message's record is its own committed transaction.
+            with get_engine(self.database_url).connect() as connection, Session(bind=connection) as session:
+                for item in owed:
+                    self._send(session, item, now, report)
+                    session.commit()
         return claimed
 
     def claim(self, now: datetime, report: TimedWorkReport) -> tuple[list[_Owed], int]:
@@ -240,7 +265,7 @@ class TimedWorkSender:
         return user_group(self._group_id(route), name)
 
     # -- sending and recording -------------------------------------------------------------------------
-    def _send(self, item: _Owed, now: datetime, report: TimedWorkReport) -> None:
+    def _send(self, session: Session, item: _Owed, now: datetime, report: TimedWorkReport) -> None:
         row = item.row
         assert row.id is not None
         slack: dict[str, Any] = {}
@@ -260,10 +285,9 @@ class TimedWorkSender:
                 )
                 slack = {"slack_ts": response.get("ts")}
         except Exception as exc:  # recorded and retried (or parked); never raised into the tick
-            self._failed(item, exc, now, report)
+            self._failed(session, item, exc, now, report)
             return
-        with session_scope(self.database_url) as session:
-            recorded = self._record(session, item, {**item.event, **slack}, now)
+        recorded = self._record(session, item, {**item.event, **slack}, now)
         (report.sent if recorded else report.lost).append(row.id)
         if recorded:
             report.sent_by_kind[row.kind] += 1
@@ -271,32 +295,19 @@ class TimedWorkSender:
         log.info("timed_work.sent", work_id=row.id, case_id=item.case_id, kind=row.kind, recorded=recorded)
 
     def _record(self, session: Session, item: _Owed, data: dict[str, Any], now: datetime) -> bool:
-        """Done, with its case event (and the GitLab note it owes), if the lease is still ours."""
+        """Done, with its case event (and the GitLab note it owes), if the lease is still ours.
+
+        One small transaction per message sent, so a crash re-sends at most the message in flight.
+        """
         row = item.row
         done = session.execute(
-            update(ScheduledWork)
-            # Cancelled meanwhile (an update crossed the reminder) but sent all the same: recorded as sent.
-            .where(
-                claims.still_leased(ScheduledWork, row, col(ScheduledWork.status).in_([PENDING, CANCELLED]))
-            )
-            .values(
-                status=cadence_service.DONE,
-                done_at=now,
-                lease_until=None,
-                attempts=ScheduledWork.attempts + 1,
-                last_error=None,
-                data=data,
-            )
-            .execution_options(synchronize_session=False)
+            _MARK_DONE, {"work_id": row.id, "token": row.leased_by, "at": now, "record": data}
         )
         if done.rowcount != 1:  # type: ignore[attr-defined]
             return False
         kind = EVENT_KINDS[WorkKind(row.kind)]
-        event_id = session.execute(
-            insert(CaseEvent)
-            .values(case_id=item.case_id, at=now, actor=cases.SYSTEM, kind=kind, data=data)
-            .returning(CaseEvent.id)
-        ).scalar_one()
+        event = {"case_id": item.case_id, "at": now, "actor": cases.SYSTEM, "kind": kind, "data": data}
+        event_id = session.execute(_ADD_EVENT, event).scalar_one()
         if item.note is not None:
             case = cases.get_case(session, item.case_id)
             if cases.sirt_issue_exists_or_owed(session, case):
@@ -310,7 +321,9 @@ class TimedWorkSender:
                 )
         return True
 
-    def _failed(self, item: _Owed, exc: Exception, now: datetime, report: TimedWorkReport) -> None:
+    def _failed(
+        self, session: Session, item: _Owed, exc: Exception, now: datetime, report: TimedWorkReport
+    ) -> None:
         row = item.row
         assert row.id is not None
         attempts = row.attempts + 1
@@ -319,19 +332,18 @@ class TimedWorkSender:
         if isinstance(exc, outbox.RetryAfter):
             delay = max(delay, timedelta(seconds=exc.seconds))
         error = f"{type(exc).__name__}: {exc}"[:2000]
-        with session_scope(self.database_url) as session:
-            # Still leased, until the back-off is over: no replica claims it before then.
-            changed = session.execute(
-                update(ScheduledWork)
-                .where(claims.still_leased(ScheduledWork, row, ScheduledWork.status == PENDING))
-                .values(
-                    status=PARKED if parked else PENDING,
-                    attempts=attempts,
-                    lease_until=None if parked else now + delay,
-                    last_error=error,
-                )
-                .execution_options(synchronize_session=False)
+        # Still leased, until the back-off is over: no replica claims it before then.
+        changed = session.execute(
+            update(ScheduledWork)
+            .where(claims.still_leased(ScheduledWork, row, ScheduledWork.status == PENDING))
+            .values(
+                status=PARKED if parked else PENDING,
+                attempts=attempts,
+                lease_until=None if parked else now + delay,
+                last_error=error,
             )
+            .execution_options(synchronize_session=False)
+        )
         lost = changed.rowcount != 1  # type: ignore[attr-defined]
         outcome = "lost" if lost else "parked" if parked else "retrying"
         getattr(report, outcome).append(row.id)
