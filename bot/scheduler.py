@@ -15,6 +15,7 @@ key for chat.postMessage), which re-sends at most that one message.
 from __future__ import annotations
 
 import itertools
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -120,8 +121,8 @@ class TimedWorkSender:
         worker_id: str,
         rules: CadenceRules | None = None,
         lease_seconds: float = 120.0,
-        batch_size: int = 100,
-        max_batches: int = 50,
+        batch_size: int = 50,
+        tick_budget_seconds: float = 60.0,
         retry: outbox.RetryPolicy = outbox.DEFAULT_RETRY,
     ) -> None:
         self.database_url = database_url
@@ -131,16 +132,19 @@ class TimedWorkSender:
         self.rules = rules or current_rules(settings)
         self.lease_seconds = lease_seconds
         self.batch_size = batch_size
-        self.max_batches = max_batches
+        self.tick_budget_seconds = tick_budget_seconds
         self.retry = retry
         self._claims = itertools.count(1)
 
     # -- the tick job --------------------------------------------------------------------------------
     def send_timed_work(self, now: datetime) -> TimedWorkReport:
-        """Everything due at `now`, a batch at a time; bounded, so one tick never runs unbounded."""
+        """Everything due at `now`, a batch at a time, for at most `tick_budget_seconds`: a backlog is
+        drained over several ticks rather than by one that never ends. Small batches keep each lease
+        (`lease_seconds`) far longer than sending a batch takes, even when Slack slows down."""
         report = TimedWorkReport()
-        for _ in range(self.max_batches):
-            if self.send_batch(now, report) < self.batch_size:
+        started = time.monotonic()
+        while self.send_batch(now, report) == self.batch_size:
+            if time.monotonic() - started > self.tick_budget_seconds:
                 break
         return report
 
