@@ -13,7 +13,8 @@ from datetime import datetime
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import Float, case, cast, func
+from prometheus_client.utils import floatToGoString
+from sqlalchemy import Float, Integer, case, cast, func
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -68,8 +69,8 @@ class CaseMetrics(Collector):
 def _seconds_between(
     session: Session, start: ColumnElement[datetime], end: ColumnElement[datetime]
 ) -> ColumnElement[float]:
-    if session.get_bind().dialect.name == "sqlite":  # stored as naive-UTC text
-        return (func.julianday(end) - func.julianday(start)) * 86400.0
+    if session.get_bind().dialect.name == "sqlite":  # stored as naive-UTC text; whole seconds are plenty
+        return cast(func.strftime("%s", end), Integer) - cast(func.strftime("%s", start), Integer)
     return cast(func.extract("epoch", end - start), Float)
 
 
@@ -86,7 +87,7 @@ def _first_update_histogram(session: Session) -> HistogramMetricFamily:
         .where(col(Case.triaged_at).is_not(None), col(Case.first_customer_update_at).is_not(None))
     ).one()
     count, total, *cumulative = row
-    buckets = [(f"{limit:g}", float(n)) for limit, n in zip(limits, cumulative, strict=True)]
+    buckets = [(floatToGoString(limit), float(n)) for limit, n in zip(limits, cumulative, strict=True)]
     buckets.append(("+Inf", float(count)))
     return HistogramMetricFamily(
         "logdive_time_to_first_update_seconds",
