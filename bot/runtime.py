@@ -54,12 +54,16 @@ REQUIRED = {
         ("slack_signing_secret", "SLACK_SIGNING_SECRET"),
         ("gitlab_token", "GITLAB_TOKEN"),
         ("case_channel", "LOGDIVE_CASE_CHANNEL"),
+        ("sirt_project", "LOGDIVE_SIRT_PROJECT"),
+        ("audit_gap_project", "LOGDIVE_AUDIT_GAP_PROJECT"),
     ),
     "socket": (
         ("slack_bot_token", "SLACK_BOT_TOKEN"),
         ("slack_app_token", "SLACK_APP_TOKEN"),
         ("gitlab_token", "GITLAB_TOKEN"),
         ("case_channel", "LOGDIVE_CASE_CHANNEL"),
+        ("sirt_project", "LOGDIVE_SIRT_PROJECT"),
+        ("audit_gap_project", "LOGDIVE_AUDIT_GAP_PROJECT"),
     ),
     "sweep": (("slack_bot_token", "SLACK_BOT_TOKEN"), ("gitlab_token", "GITLAB_TOKEN")),
 }
