@@ -228,8 +228,13 @@ def claim(
     roles: Collection[Role],
     now: datetime,
     expected_version: int | None = None,
+    owner_timezone: str | None = None,
 ) -> Case:
-    """Take ownership and triage: Support claims support-route cases, SIRT security-route ones."""
+    """Take ownership and triage: Support claims support-route cases, SIRT security-route ones.
+
+    `owner_timezone`: the claimer's IANA zone as Slack knows it, or None to keep the team calendar's
+    own (the update cadence counts business hours in it).
+    """
     case = lock_case(session, case_id)
     _check_version(session, case, expected_version, actor=actor, roles=roles, now=now, action="claim")
     label = case_label(case.id or 0)
@@ -244,7 +249,7 @@ def claim(
     if problem:
         _refuse_with(session, case, problem, actor=actor, roles=roles, now=now, action="claim")
     acting = Role.SUPPORT if case.route == Route.SUPPORT.value else Role.SIRT
-    case.owner = actor
+    case.owner, case.owner_timezone = actor, owner_timezone
     return _transition(
         session,
         case,

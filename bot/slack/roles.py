@@ -88,6 +88,10 @@ class TimezoneDirectory:
         return hit[1] if hit and time.monotonic() - hit[0] < self._ttl else None
 
     async def timezone_of(self, user_id: str) -> str:
+        return await self.known_timezone(user_id) or self._default
+
+    async def known_timezone(self, user_id: str) -> str | None:
+        """The zone Slack gives for the user, or None when it cannot say (never the default)."""
         hit = self.cached(user_id)
         if hit:
             return hit
@@ -95,7 +99,8 @@ class TimezoneDirectory:
             response = await self._client.users_info(user=user_id)
         except SlackApiError as exc:
             log.warning("slack.users_info_failed", error=exc.response.get("error"))
-            return self._default
-        tz = (response.get("user") or {}).get("tz") or self._default
-        self._cache[user_id] = (time.monotonic(), tz)
+            return None
+        tz = (response.get("user") or {}).get("tz") or None
+        if tz:
+            self._cache[user_id] = (time.monotonic(), tz)
         return tz

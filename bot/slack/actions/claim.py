@@ -15,7 +15,9 @@ from bot.slack.flows.case_actions import Click, apply
 
 
 async def _work(deps: SlackDeps, client: AsyncWebClient, click: Click) -> None:
-    await apply(deps, client, click, case_actions.claim(deps))
+    # The owner's business hours run in their own zone; None (Slack does not say) keeps the team's.
+    timezone = await deps.timezones.known_timezone(click.user_id)
+    await apply(deps, client, click, case_actions.claim(deps, owner_timezone=timezone))
 
 
 async def handle_claim(

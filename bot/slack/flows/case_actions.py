@@ -68,9 +68,15 @@ def read_click(body: dict[str, Any]) -> Click | None:
 # -- the changes ----------------------------------------------------------------------------------
 
 
-def claim(deps: SlackDeps) -> Change:
+def claim(deps: SlackDeps, owner_timezone: str | None = None) -> Change:
     return lambda s, case_id, actor, roles, version, _reason: cases.claim(
-        s, case_id, actor=actor, roles=roles, now=deps.clock(), expected_version=version
+        s,
+        case_id,
+        actor=actor,
+        roles=roles,
+        now=deps.clock(),
+        expected_version=version,
+        owner_timezone=owner_timezone,
     )
 
 
