@@ -187,25 +187,43 @@ class TimedWorkSender:
         self, session: Session, row: ScheduledWork, case: Case | None, now: datetime, report: TimedWorkReport
     ) -> _Owed | None:
         assert row.id is not None
-        work = None
-        if case is not None:
-            work = next(
-                (w for w in cadence_service.due_work(case, now, self.rules) if w.slot == slot_of(row)), None
-            )
-        if case is None or work is None:
-            session.execute(
-                update(ScheduledWork)
-                .where(claims.still_leased(ScheduledWork, row))
-                .values(status=CANCELLED, lease_until=None)
-                .execution_options(synchronize_session=False)
-            )
+        try:
+            work = None
             if case is not None:
-                cadence_service.sync_schedule(session, case, now, self.rules)  # what it owes instead
-            report.stale.append(row.id)
-            TIMED_WORK.labels(row.kind, "stale").inc()
-            log.info("timed_work.stale", work_id=row.id, case_id=row.case_id, kind=row.kind)
+                owed = cadence_service.due_work(case, now, self.rules)
+                work = next((w for w in owed if w.slot == slot_of(row)), None)
+            if case is not None and work is not None:
+                return self._build(row, case, work)
+        except Exception as exc:  # a case this code cannot read must not hold back the rest of the batch
+            self._park(session, row, f"{type(exc).__name__}: {exc}", report)
             return None
-        return self._build(row, case, work)
+        # No longer owed (an update moved the due time, the rules changed): cancelled, never sent.
+        session.execute(
+            update(ScheduledWork)
+            .where(claims.still_leased(ScheduledWork, row))
+            .values(status=CANCELLED, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        if case is not None:
+            cadence_service.sync_schedule(session, case, now, self.rules)  # what it owes instead
+        report.stale.append(row.id)
+        TIMED_WORK.labels(row.kind, "stale").inc()
+        log.info("timed_work.stale", work_id=row.id, case_id=row.case_id, kind=row.kind)
+        return None
+
+    def _park(self, session: Session, row: ScheduledWork, error: str, report: TimedWorkReport) -> None:
+        assert row.id is not None
+        session.execute(
+            update(ScheduledWork)
+            .where(claims.still_leased(ScheduledWork, row))
+            .values(status=PARKED, lease_until=None, last_error=error[:2000])
+            .execution_options(synchronize_session=False)
+        )
+        report.parked.append(row.id)
+        TIMED_WORK.labels(row.kind, "parked").inc()
+        log.error(
+            "timed_work.unreadable", work_id=row.id, case_id=row.case_id, kind=row.kind, error=error[:300]
+        )
 
     def _build(self, row: ScheduledWork, case: Case, work: DueWork) -> _Owed:
         assert case.id is not None

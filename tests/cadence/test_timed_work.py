@@ -278,3 +278,17 @@ def test_only_recorded_ids_become_mentions(world: World) -> None:
         assert "<!channel>" not in text and "<!here>" not in text and "<@" not in text
         assert "cli:alice&lt;!channel&gt;" in text
     assert "the Support team" in message_text(escalation)  # a group id that is no group id: named
+
+
+def test_a_case_the_tick_cannot_read_is_parked_without_holding_back_the_others(world: World) -> None:
+    broken = _claimed_case(world)
+    healthy = _claimed_case(world)
+    with session_scope(world.database_url) as session:
+        case = cases.get_case(session, broken)
+        case.state = "no-such-state"  # e.g. written by a newer version of Logdive
+        session.add(case)
+    report = world.tick(DUE)
+    assert report.sent_by_kind == {"update_reminder": 1} and len(report.parked) == 1
+    assert len(world.thread_posts(healthy)) == 1 and world.thread_posts(broken) == []
+    [row] = [w for w in world.work(broken) if w.kind == "update_reminder"]
+    assert row.status == "parked" and "no-such-state" in (row.last_error or "")
