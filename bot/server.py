@@ -20,6 +20,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot import metrics as case_metrics
+from bot.artefacts.http import download_route
+from bot.artefacts.vault import Vault
 from bot.gitlab import webhook as gitlab_webhook
 from bot.runtime import Runtime
 
@@ -52,6 +54,10 @@ def routes(runtime: Runtime, slack: AsyncSlackRequestHandler) -> list[BaseRoute]
     return [
         Route("/slack/events", slack_events, methods=["POST"]),
         Route("/gitlab/webhook", gitlab_webhook.endpoint(runtime), methods=["POST"]),
+        # One-time artefact downloads for the case owner (GET shows a button; POST hands the file over).
+        download_route(
+            runtime.settings.database_url, lambda: Vault.from_settings(runtime.settings), runtime.clock
+        ),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
     ]

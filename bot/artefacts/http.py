@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from bot.artefacts import export
 from bot.artefacts.errors import ArtefactNotFound, ArtefactRefused
+from bot.artefacts.keys import KeyConfigError
 from bot.artefacts.vault import Vault
 from bot.clock import Clock
 from bot.db.engine import session_scope
@@ -45,6 +46,13 @@ def download_route(database_url: str, vault: Callable[[], Vault], clock: Clock) 
 
         try:
             bundle = await run_in_threadpool(redeem)
+        except KeyConfigError:
+            # A server without an artefact key ring cannot hand anything over; say which setting.
+            return PlainTextResponse(
+                "artefact downloads are not configured on this server (LOGDIVE_ARTEFACT_KEY)",
+                status_code=503,
+                headers=_HEADERS,
+            )
         except ArtefactNotFound:
             return PlainTextResponse("no such download link", status_code=404, headers=_HEADERS)
         except ArtefactRefused as exc:
