@@ -39,11 +39,20 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
 
 
-@pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    standin = SlackStandIn().start()
+@pytest.fixture(scope="module")
+def _slack_server() -> Iterator[SlackStandIn]:
+    standin = SlackStandIn().start()  # one per module: stopping one takes half a second
     yield standin
     standin.stop()
+
+
+@pytest.fixture
+def slack(_slack_server: SlackStandIn) -> SlackStandIn:
+    """The stand-in with nothing recorded: each test sees only its own calls and threads."""
+    with _slack_server._lock:
+        _slack_server.calls.clear()
+        _slack_server.messages.clear()
+    return _slack_server
 
 
 @dataclass
