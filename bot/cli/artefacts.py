@@ -27,8 +27,7 @@ from bot.artefacts.roles import FileRoleProvider, RolesFileError
 from bot.artefacts.store import LocalDirectoryStore
 from bot.artefacts.vault import Vault
 from bot.cases import CaseNotFound, case_label, parse_case_label
-from bot.cli.cases import _ready_database as ready_database
-from bot.cli.output import Problem, fail, plain, print_json, stderr, stdout
+from bot.cli.output import Problem, fail, plain, print_json, ready_database, stderr, stdout
 from bot.clock import parse_moment, utc_now
 from bot.db.engine import session_scope
 from bot.logs import configure_logging

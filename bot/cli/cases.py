@@ -11,22 +11,17 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import typer
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot import outbox
 from bot.artefacts.service import artefact_summaries
 from bot.cadence_service import clock_state, is_overdue
 from bot.cases import CaseNotFound, case_events, case_label, get_case, list_cases, parse_case_label
-from bot.cli.output import Problem, fail, plain, print_json, stdout
+from bot.cli.output import Problem, fail, plain, print_json, ready_database, stdout
 from bot.clock import utc_now
-from bot.db.engine import alembic_config, get_engine, normalise_url, session_scope
+from bot.db.engine import session_scope
 from bot.db.models import Case, CaseEvent
-from bot.settings import get_settings
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 
@@ -46,7 +41,7 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Open cases, newest first (--all: every case), with when the next customer update is due."""
-        url = _ready_database(json_output)
+        url = ready_database(json_output)
         now = utc_now()
         with session_scope(url) as session:
             found = list_cases(session, open_only=not all_cases)
@@ -95,7 +90,7 @@ def register(app: typer.Typer) -> None:
             number = parse_case_label(case_id)
         except ValueError as exc:
             fail([Problem("ID", str(exc))], json_output=json_output)
-        url = _ready_database(json_output)
+        url = ready_database(json_output)
         with session_scope(url) as session:
             try:
                 case = get_case(session, number)
@@ -134,29 +129,6 @@ def register(app: typer.Typer) -> None:
         _print_case(detail)
 
     app.add_typer(cases_app, name="cases")
-
-
-def _ready_database(json_output: bool) -> str:
-    """The configured database, at the current schema; otherwise a clear exit 2."""
-    url = get_settings().database_url
-    shown = make_url(normalise_url(url)).render_as_string(hide_password=True)
-    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
-    try:
-        with get_engine(url).connect() as connection:
-            current = set(MigrationContext.configure(connection).get_current_heads())
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc)).splitlines()[0] if str(exc) else type(exc).__name__
-        fail(
-            [Problem("DATABASE_URL", f"cannot open the database at {shown}: {reason}")],
-            json_output=json_output,
-        )
-    if current != heads:
-        state = "has no Logdive tables" if not current else "is behind the code"
-        fail(
-            [Problem("DATABASE_URL", f"the database at {shown} {state}: run `logdive db upgrade` first")],
-            json_output=json_output,
-        )
-    return url
 
 
 def _iso(moment: Any) -> str | None:

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from bot.catalog import load_catalog
 from bot.cli.check import read_request
 from bot.cli.extract_view import RichProgress, counts_table, inputs_table, summary_tables
-from bot.cli.output import Problem, fail, plain, stderr, stdout
+from bot.cli.output import Problem, fail, plain, ready_database, stderr, stdout
 from bot.clock import parse_moment, utc_now
 from bot.extract.outputs import build_manifest, build_support_summary, dropped_of, write_json
 from bot.extract.run import ExtractionResult, run_extraction
@@ -143,14 +143,13 @@ def _case_from_file(file: Path, label: str | None, route: Route | None, moment: 
 def _case_from_store(case: str, route: Route | None) -> _Case:
     """A recorded case's own request and route, from DATABASE_URL (read-only)."""
     from bot import cases  # the database layer, only when a case id is given
-    from bot.cli.cases import _ready_database
     from bot.db.engine import session_scope
 
     try:
         number = cases.parse_case_label(case)
     except ValueError as exc:
         fail([Problem("CASE", str(exc))])
-    url = _ready_database(False)
+    url = ready_database(False)
     with session_scope(url) as session:
         try:
             stored = cases.get_case(session, number)

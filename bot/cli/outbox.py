@@ -15,8 +15,7 @@ from sqlmodel import col, select
 
 from bot import outbox
 from bot.cases import case_label, parse_case_label
-from bot.cli.cases import _ready_database
-from bot.cli.output import Problem, fail, plain, print_json, stdout
+from bot.cli.output import Problem, fail, plain, print_json, ready_database, stdout
 from bot.clock import utc_now
 from bot.db.engine import session_scope
 from bot.db.models import OutboxItem
@@ -44,7 +43,7 @@ def register(app: typer.Typer) -> None:
                 json_output=json_output,
             )
         case_id = _case(case, json_output)
-        url = _ready_database(json_output)
+        url = ready_database(json_output)
         with session_scope(url) as session:
             query = select(OutboxItem).order_by(col(OutboxItem.id))
             if case_id is not None:
@@ -86,7 +85,7 @@ def register(app: typer.Typer) -> None:
                 json_output=json_output,
             )
         case_id = _case(case, json_output)
-        url = _ready_database(json_output)
+        url = ready_database(json_output)
         with session_scope(url) as session:
             if case_id is not None:
                 count = outbox.retry_parked(session, now=utc_now(), case_id=case_id)

@@ -69,6 +69,39 @@ def fail(problems: Iterable[Problem] | str, *, json_output: bool = False, code: 
     raise typer.Exit(code)
 
 
+def ready_database(json_output: bool) -> str:
+    """The configured database, at the current schema; otherwise a clear exit 2."""
+    # Imported here so commands that never touch the database (check, extract from a file) do not
+    # load alembic, SQLAlchemy or the settings.
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.db.engine import alembic_config, get_engine, normalise_url
+    from bot.settings import get_settings
+
+    url = get_settings().database_url
+    shown = make_url(normalise_url(url)).render_as_string(hide_password=True)
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    try:
+        with get_engine(url).connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0] if str(exc) else type(exc).__name__
+        fail(
+            [Problem("DATABASE_URL", f"cannot open the database at {shown}: {reason}")],
+            json_output=json_output,
+        )
+    if current != heads:
+        state = "has no Logdive tables" if not current else "is behind the code"
+        fail(
+            [Problem("DATABASE_URL", f"the database at {shown} {state}: run `logdive db upgrade` first")],
+            json_output=json_output,
+        )
+    return url
+
+
 def jsonable(mapping: Mapping[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(dict(mapping), default=_default))
 
