@@ -19,6 +19,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlmodel import Session
 
 from bot.artefacts import erasure, export, retention, rotation, service
 from bot.artefacts.errors import ArtefactNotFound, ArtefactRefused
@@ -136,26 +137,17 @@ def register(app: typer.Typer) -> None:
     @artefacts_app.command("read")
     def read_command(artefact_id: ArtefactArg, out: OutOption, acting: AsOption) -> None:
         """Decrypt an artefact to a file, to review it (the read is recorded on the case)."""
-        with _handled():
-            url, vault, roles = ready_database(False), _vault(), _roles(acting)
-            _check_new(out)
-            with _output(out) as write, session_scope(url) as session:
-                write(
-                    service.read_artefact(
-                        session, vault, artefact_id, actor=acting, roles=roles, now=utc_now()
-                    )
-                )
+        with _writing(out, acting) as (write, session, vault, roles):
+            write(
+                service.read_artefact(session, vault, artefact_id, actor=acting, roles=roles, now=utc_now())
+            )
         _done(f"artefact {artefact_id} written to {out}")
 
     @artefacts_app.command("submit")
     def submit_command(artefact_id: ArtefactArg, acting: AsOption) -> None:
         """Submit an artefact's current version for the two-key review (Security and Legal)."""
-        with _handled():
-            url, roles = ready_database(False), _roles(acting)
-            with session_scope(url) as session:
-                status = service.submit_for_review(
-                    session, artefact_id, actor=acting, roles=roles, now=utc_now()
-                )
+        with _acting_session(acting) as (session, roles):
+            status = service.submit_for_review(session, artefact_id, actor=acting, roles=roles, now=utc_now())
         _done(f"artefact {artefact_id} ({status.sha256}) is {status.state}; needs keys: sirt, legal")
         for note in status.notes:
             stderr().print(plain(f"note: {note}"))
@@ -165,18 +157,16 @@ def register(app: typer.Typer) -> None:
         artefact_id: ArtefactArg, sha256: ShaOption, acting: AsOption, role: RoleOption = None
     ) -> None:
         """Give your key (sirt or legal) for the version whose checksum you reviewed."""
-        with _handled():
-            url, roles = ready_database(False), _roles(acting)
-            with session_scope(url) as session:
-                status = service.approve(
-                    session,
-                    artefact_id,
-                    actor=acting,
-                    roles=roles,
-                    now=utc_now(),
-                    as_role=role,
-                    seen_sha256=sha256,
-                )
+        with _acting_session(acting) as (session, roles):
+            status = service.approve(
+                session,
+                artefact_id,
+                actor=acting,
+                roles=roles,
+                now=utc_now(),
+                as_role=role,
+                seen_sha256=sha256,
+            )
         missing = ", ".join(r.value for r in status.missing)
         _done(f"artefact {artefact_id} is {status.state}" + (f"; still needs: {missing}" if missing else ""))
 
@@ -189,19 +179,17 @@ def register(app: typer.Typer) -> None:
         role: RoleOption = None,
     ) -> None:
         """Deny the version whose checksum you reviewed, with a reason."""
-        with _handled():
-            url, roles = ready_database(False), _roles(acting)
-            with session_scope(url) as session:
-                service.deny(
-                    session,
-                    artefact_id,
-                    reason=reason,
-                    actor=acting,
-                    roles=roles,
-                    now=utc_now(),
-                    as_role=role,
-                    seen_sha256=sha256,
-                )
+        with _acting_session(acting) as (session, roles):
+            service.deny(
+                session,
+                artefact_id,
+                reason=reason,
+                actor=acting,
+                roles=roles,
+                now=utc_now(),
+                as_role=role,
+                seen_sha256=sha256,
+            )
         _done(f"artefact {artefact_id} denied")
 
     @artefacts_app.command("export")
@@ -215,20 +203,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write the case's approved artefacts to a zip for the customer; recorded on case and SIRT issue."""
         number = _case(case_id)
-        with _handled():
-            url, vault, roles = ready_database(False), _vault(), _roles(acting)
-            _check_new(out)
-            with _output(out) as write, session_scope(url) as session:
-                bundle = export.export_for_customer(
-                    session,
-                    vault,
-                    number,
-                    actor=acting,
-                    roles=roles,
-                    now=utc_now(),
-                    artefact_ids=artefact_ids,
-                )
-                write(bundle.content)
+        with _writing(out, acting) as (write, session, vault, roles):
+            bundle = export.export_for_customer(
+                session,
+                vault,
+                number,
+                actor=acting,
+                roles=roles,
+                now=utc_now(),
+                artefact_ids=artefact_ids,
+            )
+            write(bundle.content)
         _done(f"{len(bundle.artefacts)} approved artefact(s) of {case_label(number)} written to {out}")
 
     @artefacts_app.command("extend")
@@ -242,18 +227,16 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Keep an artefact longer than policy: a recorded reason; the customer must be told."""
         moment = _moment(until, "--until")
-        with _handled():
-            url, roles = ready_database(False), _roles(acting)
-            with session_scope(url) as session:
-                artefact = retention.extend_retention(
-                    session,
-                    artefact_id,
-                    until=moment,
-                    reason=reason,
-                    actor=acting,
-                    roles=roles,
-                    now=utc_now(),
-                )
+        with _acting_session(acting) as (session, roles):
+            artefact = retention.extend_retention(
+                session,
+                artefact_id,
+                until=moment,
+                reason=reason,
+                actor=acting,
+                roles=roles,
+                now=utc_now(),
+            )
         _done(
             f"artefact {artefact_id} kept until {artefact.expires_at:%Y-%m-%d %H:%M} UTC; tell the customer"
         )
@@ -261,10 +244,8 @@ def register(app: typer.Typer) -> None:
     @artefacts_app.command("told")
     def told_command(artefact_id: ArtefactArg, acting: AsOption) -> None:
         """Record that the customer was told about an extension."""
-        with _handled():
-            url, roles = ready_database(False), _roles(acting)
-            with session_scope(url) as session:
-                retention.record_customer_told(session, artefact_id, actor=acting, roles=roles, now=utc_now())
+        with _acting_session(acting) as (session, roles):
+            retention.record_customer_told(session, artefact_id, actor=acting, roles=roles, now=utc_now())
         _done(f"artefact {artefact_id}: the customer was told")
 
     @artefacts_app.command("nda")
@@ -275,10 +256,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Record the case's NDA status (CSM)."""
         number = _case(case_id)
-        with _handled():
-            url, roles = ready_database(False), _roles(acting)
-            with session_scope(url) as session:
-                service.set_nda_status(session, number, status, actor=acting, roles=roles, now=utc_now())
+        with _acting_session(acting) as (session, roles):
+            service.set_nda_status(session, number, status, actor=acting, roles=roles, now=utc_now())
         _done(f"{case_label(number)}: NDA {status}")
 
     @artefacts_app.command("consent")
@@ -292,18 +271,16 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Record the customer's approval to share with a subcontractor (CSM)."""
         number = _case(case_id)
-        with _handled():
-            url, roles = ready_database(False), _roles(acting)
-            with session_scope(url) as session:
-                export.record_subcontractor_consent(
-                    session,
-                    number,
-                    subcontractor=subcontractor,
-                    evidence=evidence,
-                    actor=acting,
-                    roles=roles,
-                    now=utc_now(),
-                )
+        with _acting_session(acting) as (session, roles):
+            export.record_subcontractor_consent(
+                session,
+                number,
+                subcontractor=subcontractor,
+                evidence=evidence,
+                actor=acting,
+                roles=roles,
+                now=utc_now(),
+            )
         _done(f"{case_label(number)}: the customer's consent is recorded")
 
     @artefacts_app.command("share")
@@ -317,20 +294,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write approved artefacts for a subcontractor the customer approved (SIRT)."""
         number = _case(case_id)
-        with _handled():
-            url, vault, roles = ready_database(False), _vault(), _roles(acting)
-            _check_new(out)
-            with _output(out) as write, session_scope(url) as session:
-                bundle = export.share_with_subcontractor(
-                    session,
-                    vault,
-                    number,
-                    subcontractor=subcontractor,
-                    actor=acting,
-                    roles=roles,
-                    now=utc_now(),
-                )
-                write(bundle.content)
+        with _writing(out, acting) as (write, session, vault, roles):
+            bundle = export.share_with_subcontractor(
+                session,
+                vault,
+                number,
+                subcontractor=subcontractor,
+                actor=acting,
+                roles=roles,
+                now=utc_now(),
+            )
+            write(bundle.content)
         _done(f"{len(bundle.artefacts)} approved artefact(s) written to {out} for the subcontractor")
 
     @artefacts_app.command("expire")
@@ -424,6 +398,27 @@ def _handled(json_output: bool = False) -> Iterator[None]:
         fail([Problem("LOGDIVE_ARTEFACT_KEY", str(exc))], json_output=json_output)
     except (ValueError, OSError) as exc:
         fail([Problem("", str(exc))], json_output=json_output)
+
+
+@contextmanager
+def _acting_session(acting: str) -> Iterator[tuple[Session, frozenset[Role]]]:
+    """A unit of work on the ready database for `acting`, with their roles; failures as in `_handled`."""
+    with _handled():
+        url, roles = ready_database(False), _roles(acting)
+        with session_scope(url) as session:
+            yield session, roles
+
+
+@contextmanager
+def _writing(
+    out: Path, acting: str
+) -> Iterator[tuple[Callable[[bytes], None], Session, Vault, frozenset[Role]]]:
+    """As `_acting_session`, plus the vault and a writer of the new file `out` (gone if the unit fails)."""
+    with _handled():
+        url, vault, roles = ready_database(False), _vault(), _roles(acting)
+        _check_new(out)
+        with _output(out) as write, session_scope(url) as session:
+            yield write, session, vault, roles
 
 
 def _case(text: str, json_output: bool = False) -> int:
