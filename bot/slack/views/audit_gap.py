@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import ValidationError
@@ -15,7 +14,8 @@ from bot import cases
 from bot.db.models import Case
 from bot.slack.blocks.audit_gap import MISSING, NOTHING, USED_LOGS, read_values
 from bot.slack.deps import SlackDeps
-from bot.slack.flows.case_actions import Click, apply
+from bot.slack.flows.case_actions import apply
+from bot.slack.views.submitted import submitted_click
 from workflows.audit_gap import GapReport
 from workflows.states import Role
 
@@ -52,17 +52,8 @@ async def handle_audit_gap_submission(
     if errors:
         await ack(response_action="errors", errors=errors)
         return
-    try:
-        meta = json.loads(view.get("private_metadata") or "")
-        click = Click(
-            user_id=body["user"]["id"],
-            case_id=int(meta["case_id"]),
-            version=int(meta["version"]),
-            channel=meta.get("channel"),
-            thread_ts=meta.get("thread_ts"),
-            trigger_id=None,
-        )
-    except (ValueError, KeyError, TypeError):
+    click = submitted_click(body, view)
+    if click is None:
         await ack(response_action="errors", errors={MISSING: "This form is out of date; open it again."})
         return
     await ack(response_action="clear")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -11,7 +10,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks.forms import REASON_BLOCK
 from bot.slack.deps import SlackDeps
-from bot.slack.flows.case_actions import Click, apply, reason_forms
+from bot.slack.flows.case_actions import apply, reason_forms
+from bot.slack.views.submitted import submitted_click
 
 
 async def handle_reason_submission(
@@ -26,17 +26,8 @@ async def handle_reason_submission(
     if not reason.strip():
         await ack(response_action="errors", errors={REASON_BLOCK: "Say why, in a sentence or two."})
         return
-    try:
-        meta = json.loads(view.get("private_metadata") or "")
-        click = Click(
-            user_id=body["user"]["id"],
-            case_id=int(meta["case_id"]),
-            version=int(meta["version"]),
-            channel=meta.get("channel"),
-            thread_ts=meta.get("thread_ts"),
-            trigger_id=None,
-        )
-    except (ValueError, KeyError, TypeError):
+    click = submitted_click(body, view)
+    if click is None:
         await ack(response_action="errors", errors={REASON_BLOCK: "This form is out of date; open it again."})
         return
     # Closing every modal in the stack: the outcome shows in the case's thread.
