@@ -42,6 +42,7 @@ NOTE_EVENTS: dict[str, bool] = {
 
 _LABEL = re.compile(r"[^,\n]{1,255}")
 _FINDING = re.compile(r"^[\s>#*_~`|\-]*(?:\*\*|__)?finding\b", re.IGNORECASE)
+_CUSTOMER_UPDATE = re.compile(r"^[\s>#*_~`|\-]*(?:\*\*|__)?customer update\b", re.IGNORECASE)
 
 
 def note_is_internal(kind: str) -> bool:
@@ -95,6 +96,13 @@ def is_finding(note: str) -> bool:
     emphasis, a heading or a quote marker before it allowed): `**Finding:** …`, `## Finding 2`."""
     first = next((line for line in note.splitlines() if line.strip()), "")
     return bool(_FINDING.match(first))
+
+
+def is_customer_update(note: str) -> bool:
+    """A note in GitLab records a status update sent to the customer when its first line starts with
+    "Customer update" (same leniency as findings): `**Customer update:** sent the interim summary`."""
+    first = next((line for line in note.splitlines() if line.strip()), "")
+    return bool(_CUSTOMER_UPDATE.match(first))
 
 
 def state_after_issue_closed(state: CaseState | str) -> CaseState | None:

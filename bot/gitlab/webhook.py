@@ -26,7 +26,8 @@ from bot.db.engine import session_scope
 from bot.db.models import Case, IdempotencyKey, OutboxItem
 from bot.db.upsert import insert_if_absent
 from bot.logs import get_logger
-from workflows.sirt_issue import is_finding
+from workflows.sirt_issue import is_customer_update, is_finding
+from workflows.states import OPEN_STATES, CaseState
 
 if TYPE_CHECKING:
     from bot.gitlab.outbox_handlers import GitLabDelivery
@@ -187,6 +188,21 @@ def process_delivery(delivery: GitLabDelivery, item: OutboxItem) -> dict[str, An
             return {"ignored": f"no case has issue #{hook.issue_iid}"}
         actor = f"gitlab:{hook.username or hook.user_id}"
         now = delivery.clock()
+        new_note = hook.kind == "note" and not hook.system and hook.action == "create"
+        if new_note and is_customer_update(hook.note_first_line):
+            if CaseState(found.state) not in OPEN_STATES:
+                return {"ignored": f"customer update on a {found.state} case", "case_id": found.id}
+            cases.log_customer_update(
+                session,
+                found.id,
+                actor=actor,
+                roles=(),
+                now=now,
+                summary=f"Customer update noted on the SIRT issue by {hook.username or 'someone'}",
+                url=hook.url,
+                from_gitlab=True,
+            )
+            return {"customer_update": True, "case_id": found.id}
         if hook.kind == "note":
             if hook.system or hook.action != "create" or not is_finding(hook.note_first_line):
                 return {"ignored": "not a new finding", "case_id": found.id}

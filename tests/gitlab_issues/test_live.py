@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from bot import cases, outbox
 from bot.cli.main import build_app
 from bot.db.engine import session_scope
-from bot.db.models import IdempotencyKey, OutboxItem
+from bot.db.models import Case, IdempotencyKey, OutboxItem
 from bot.gitlab.outbox_handlers import GitLabDelivery
 from bot.settings import get_settings
 from bot.slack.actions.close import CLOSE_ACTION
@@ -412,3 +412,22 @@ def test_a_parked_item_shows_in_the_thread_in_metrics_and_in_cases_show(
         'logdive_outbox_backlog{kind="gitlab.create_issue",status="parked"} 0.0'
         in live.bot.http.get(f"{live.bot.url}/metrics").text
     )
+
+
+def test_a_customer_update_noted_in_gitlab_restarts_the_update_clock(live: Live) -> None:
+    case_id, issue = live.new_case()
+    with session_scope(live.bot.database_url) as session:
+        before = session.get(Case, case_id)
+        assert before is not None
+        due_before = before.next_update_due
+    live.as_sirt().issues.get(issue.iid).notes.create(
+        {"body": "**Customer update:** sent the customer the interim summary", "internal": True}
+    )
+    live.settle()
+    updates = [e for e in live.bot.events(case_id) if e.kind == "customer_update"]
+    assert len(updates) == 1 and updates[0].actor == "gitlab:sirt-sam"
+    assert updates[0].data["source"] == "gitlab"
+    with session_scope(live.bot.database_url) as session:
+        after = session.get(Case, case_id)
+        assert after is not None and after.last_customer_update_at is not None
+        assert due_before is None or after.next_update_due is None or after.next_update_due >= due_before

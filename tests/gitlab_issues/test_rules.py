@@ -18,7 +18,7 @@ from workflows.audit_gap import (
     scrub,
     scrub_report,
 )
-from workflows.sirt_issue import IssueLabels, is_finding, state_after_issue_closed
+from workflows.sirt_issue import IssueLabels, is_customer_update, is_finding, state_after_issue_closed
 from workflows.states import CaseState
 
 REQUEST = {
@@ -131,3 +131,18 @@ def test_scrubbed_text_always_passes_the_check(name: str, noise: str) -> None:
     identity = customer_identity(REQUEST)
     clean, _found = scrub(f"{noise} {name.upper()} {noise}", identity)
     check_clean(clean, identity)
+
+
+@pytest.mark.parametrize(
+    ("note", "expected"),
+    [
+        ("Customer update: sent the interim summary", True),
+        ("**Customer update:** called the customer", True),
+        ("## Customer update\nbody", True),
+        ("The customer updated their token", False),
+        ("Finding: customer update pending", False),
+        ("", False),
+    ],
+)
+def test_a_customer_update_note_starts_with_customer_update(note: str, expected: bool) -> None:
+    assert is_customer_update(note) is expected
