@@ -58,3 +58,14 @@ def test_list_and_status(bot: Bot) -> None:
     bot.slack.wait_for(
         lambda: any("is not a case id" in c.args["text"] for c in bot.slack.calls_to("response_url"))
     )
+
+
+def test_the_blank_form_is_serialised_once_per_time_zone() -> None:
+    from bot.catalog import load_catalog
+    from bot.slack.flows.intake import blank_form
+
+    catalog = load_catalog()
+    first = blank_form("Europe/Berlin", catalog)
+    assert blank_form("Europe/Berlin", catalog) is first  # no per-command serialisation on the event loop
+    assert blank_form("America/New_York", catalog) is not first
+    assert first["type"] == "modal" and first["callback_id"] == "intake"
