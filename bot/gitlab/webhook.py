@@ -204,7 +204,7 @@ def process_delivery(delivery: GitLabDelivery, item: OutboxItem) -> dict[str, An
             )
             return {"customer_update": True, "case_id": found.id}
         if hook.kind == "note":
-            if hook.system or hook.action != "create" or not is_finding(hook.note_first_line):
+            if not new_note or not is_finding(hook.note_first_line):
                 return {"ignored": "not a new finding", "case_id": found.id}
             cases.record_finding(
                 session,
