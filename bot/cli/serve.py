@@ -77,10 +77,17 @@ def register(app: typer.Typer) -> None:
         runtime = Runtime(settings)
         assert settings.slack_app_token is not None
         bolt = runtime.slack_app(socket_mode=True)
-        handler = AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
+        app_token = settings.slack_app_token.get_secret_value()
+
+        async def run_socket_mode() -> None:
+            # Made inside the running loop: the Socket Mode client's aiohttp session and its message
+            # processor belong to the loop that exists when it is constructed (none before asyncio.run).
+            handler = AsyncSocketModeHandler(bolt, app_token)
+            await handler.start_async()
+
         runtime.start()
         try:
-            asyncio.run(handler.start_async())
+            asyncio.run(run_socket_mode())
         except KeyboardInterrupt:
             pass
         finally:

@@ -22,6 +22,8 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from tests.slack_standin.socket_mode import SocketModeStandIn
+
 MESSAGE_MAX_BLOCKS = 50
 MESSAGE_MAX_TEXT = 40_000
 EPHEMERAL_METHODS = {"chat.postEphemeral"}
@@ -77,7 +79,8 @@ def validate_blocks(blocks: list[dict[str, Any]] | None, text: str | None) -> No
 
 
 class SlackStandIn:
-    """Run with `start()`; `base_url` is what SLACK_API_URL should be set to."""
+    """Run with `start()`; `base_url` is what SLACK_API_URL should be set to. Given `socket_mode`, it
+    also answers `apps.connections.open` (app-level token only) with a link to that server."""
 
     def __init__(
         self,
@@ -86,8 +89,10 @@ class SlackStandIn:
         users: dict[str, dict[str, Any]] | None = None,
         usergroups: dict[str, list[str]] | None = None,
         delay_seconds: float = 0.0,
+        socket_mode: SocketModeStandIn | None = None,
     ) -> None:
         self.bot_token = bot_token
+        self.socket_mode = socket_mode
         self.users = users or {}
         self.usergroups = usergroups or {}
         self.delay_seconds = delay_seconds
@@ -122,12 +127,16 @@ class SlackStandIn:
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="slack-standin", daemon=True)
         self._thread.start()
+        if self.socket_mode is not None:
+            self.socket_mode.start()
         return self
 
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+        if self.socket_mode is not None:
+            self.socket_mode.stop()
 
     @property
     def origin(self) -> str:
@@ -231,8 +240,11 @@ class SlackStandIn:
     def _api(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         if token is None:
             return {"ok": False, "error": "not_authed"}
+        if method == "apps.connections.open":
+            return self._apps_connections_open(token)
         if token != self.bot_token:
-            return {"ok": False, "error": "invalid_auth"}
+            wrong_type = self.socket_mode is not None and token == self.socket_mode.app_token
+            return {"ok": False, "error": "not_allowed_token_type" if wrong_type else "invalid_auth"}
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return {"ok": False, "error": "unknown_method"}
@@ -241,6 +253,14 @@ class SlackStandIn:
                 return {"ok": True, **handler(args)}
         except SlackError as exc:
             return {"ok": False, "error": exc.error, **exc.extra}
+
+    def _apps_connections_open(self, token: str) -> dict[str, Any]:
+        """Socket Mode's link: an app-level token only; a bot or user token is the wrong type."""
+        if token.startswith(("xoxb-", "xoxp-")):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if self.socket_mode is None or token != self.socket_mode.app_token:
+            return {"ok": False, "error": "invalid_auth"}
+        return {"ok": True, "url": self.socket_mode.issue_url()}
 
     # -- methods (called with the lock held) -----------------------------------------------------
     def _m_auth_test(self, _args: dict[str, Any]) -> dict[str, Any]:

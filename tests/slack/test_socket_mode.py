@@ -1,0 +1,477 @@
+"""`logdive socket` end to end: the installed command as a subprocess, its real Socket Mode client
+(slack_bolt's AsyncSocketModeHandler on aiohttp) asking the Slack stand-in for a link with the app-level
+token and taking envelopes over a real WebSocket; the acknowledgements are read off that socket."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websocket
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlmodel import col, select
+
+from bot import cases
+from bot.db.engine import session_scope
+from bot.db.models import Case, CaseEvent
+from bot.settings import Settings
+from tests.slack.cases_setup import request as case_request
+from tests.slack.harness import (
+    BOT_TOKEN,
+    CASE_CHANNEL,
+    CSM,
+    GROUPS,
+    NOBODY,
+    TEAM,
+    USERS,
+    FactsDirectory,
+    form_values,
+)
+from tests.slack_standin import SlackStandIn, SocketModeStandIn
+from tests.slack_standin.socket_mode import ACK_DEADLINE_SECONDS, Ack
+from workflows.eligibility import evaluate
+
+pytestmark = pytest.mark.timeout(90)
+
+LOGDIVE = Path(sys.executable).with_name("logdive")
+APP_TOKEN = "xapp-1-A0LOGDIVE-4242-standinappsecret"
+INTAKE_BLOCKS = {
+    "customer_namespace",
+    "requester_username",
+    "ticket_reference",
+    "window_start",
+    "window_end",
+    "projects",
+    "groups",
+    "users",
+    "event_types",
+    "personal_data",
+    "log_sources",
+    "paid_plan_confirmed",
+    "description",
+}
+
+
+def _closed_port() -> int:
+    """A local port nothing listens on: GitLab, which these tests must never need."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def socket_env(
+    slack: SlackStandIn, database_url: str, tmp_path: Path, **overrides: str | None
+) -> dict[str, str]:
+    """What `logdive socket` needs (bot/runtime.py REQUIRED["socket"]), and the role groups of the harness."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GITLAB_", "LOGDIVE_"))}
+    env.pop("DATABASE_URL", None)
+    settings: dict[str, str | None] = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "SLACK_API_URL": slack.base_url,
+        "DATABASE_URL": database_url,
+        "GITLAB_URL": f"http://127.0.0.1:{_closed_port()}",
+        "GITLAB_TOKEN": "glpat-standin",
+        "LOGDIVE_GITLAB_MAX_RETRIES": "0",
+        "LOGDIVE_CASE_CHANNEL": CASE_CHANNEL,
+        "LOGDIVE_SIRT_PROJECT": "gitlab-com/gl-security/sirt/logdive",
+        "LOGDIVE_AUDIT_GAP_PROJECT": "gitlab-com/gl-security/sirt/audit-gaps",
+        "LOGDIVE_CSM_GROUP": "S0CSM",
+        "LOGDIVE_SUPPORT_GROUP": "S0SUP",
+        "LOGDIVE_SIRT_GROUP": "S0SIR",
+        "LOGDIVE_LEGAL_GROUP": "S0LEG",
+        "LOGDIVE_ARTEFACT_DIR": str(tmp_path / "artefacts"),
+        "LOGDIVE_LOG_LEVEL": "INFO",
+        "COLUMNS": "200",
+        "NO_COLOR": "1",
+        "TERM": "dumb",
+        **overrides,
+    }
+    env.update({k: v for k, v in settings.items() if v is not None})
+    return env
+
+
+@dataclass
+class SocketBot:
+    """`logdive socket` running against the stand-in; envelopes pushed as Slack pushes them."""
+
+    process: subprocess.Popen[bytes]
+    slack: SlackStandIn
+    link: SocketModeStandIn
+    database_url: str
+    log: Path
+    _ids: Iterator[int] = field(default_factory=lambda: count(1))
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def ack(self, envelope_id: str, timeout: float = 10.0) -> Ack:
+        try:
+            return self.link.wait_for_ack(envelope_id, timeout)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n--- logdive socket ---\n{self.output()[-4000:]}") from None
+
+    # -- envelopes, their payloads as Slack sends them over Socket Mode ----------------------------
+    def command(self, text: str = "", *, user: str = CSM, trigger_id: str | None = None) -> str:
+        n = next(self._ids)
+        return self.link.push(
+            "slash_commands",
+            {
+                "token": "legacy",
+                "team_id": TEAM,
+                "team_domain": "standin",
+                "channel_id": "C0GENERAL",
+                "channel_name": "general",
+                "user_id": user,
+                "user_name": "someone",
+                "command": "/security",
+                "text": text,
+                "api_app_id": "A0LOGDIVE",
+                "is_enterprise_install": "false",
+                "response_url": self.slack.response_url(f"cmd{n}"),
+                "trigger_id": trigger_id or f"trigger-s{n}",
+            },
+        )
+
+    def submit(self, values: dict[str, Any], *, view_id: str, user: str = CSM) -> str:
+        return self.link.push(
+            "interactive",
+            {
+                "type": "view_submission",
+                "team": {"id": TEAM, "domain": "standin"},
+                "user": {"id": user, "team_id": TEAM},
+                "api_app_id": "A0LOGDIVE",
+                "trigger_id": f"trigger-v{next(self._ids)}",
+                "view": {
+                    "id": view_id,
+                    "type": "modal",
+                    "callback_id": "intake",
+                    "hash": "h",
+                    "private_metadata": '{"attempt":1,"tz":"Europe/Berlin"}',
+                    "state": {"values": values},
+                },
+            },
+        )
+
+    def click(self, action_id: str, value: str, *, user: str, message_ts: str) -> str:
+        return self.link.push(
+            "interactive",
+            {
+                "type": "block_actions",
+                "team": {"id": TEAM, "domain": "standin"},
+                "user": {"id": user, "team_id": TEAM},
+                "api_app_id": "A0LOGDIVE",
+                "trigger_id": f"trigger-a{next(self._ids)}",
+                "response_url": self.slack.response_url("act"),
+                "container": {"type": "message", "message_ts": message_ts, "channel_id": CASE_CHANNEL},
+                "channel": {"id": CASE_CHANNEL, "name": "cases"},
+                "message": {"ts": message_ts, "type": "message"},
+                "actions": [
+                    {
+                        "action_id": action_id,
+                        "block_id": "b",
+                        "value": value,
+                        "type": "button",
+                        "action_ts": str(time.time()),
+                    }
+                ],
+            },
+        )
+
+    def open_intake(self, user: str = CSM) -> dict[str, Any]:
+        """/security over the socket; the views.open call Slack saw."""
+        trigger = f"trigger-open-{uuid.uuid4().hex[:8]}"
+        self.ack(self.command("", user=user, trigger_id=trigger))
+        opened = self.slack.wait_for_call(
+            "views.open", lambda c: c.args.get("trigger_id") == trigger, timeout=10
+        )
+        assert opened.ok, opened.response
+        return opened.response["view"]
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    standin = SlackStandIn(
+        users=USERS, usergroups=GROUPS, socket_mode=SocketModeStandIn(app_token=APP_TOKEN)
+    ).start()
+    yield standin
+    standin.stop()
+
+
+StartBot = Callable[..., SocketBot]
+
+
+@pytest.fixture
+def start_socket_bot(database_url: str, slack: SlackStandIn, tmp_path: Path) -> Iterator[StartBot]:
+    """Start `logdive socket`; it is always stopped, and afterwards nothing it did broke Slack's rules."""
+    assert LOGDIVE.exists(), f"the console script is missing: {LOGDIVE} (pip install -e '.[test]')"
+    link = slack.socket_mode
+    assert link is not None
+    running: list[SocketBot] = []
+
+    def start() -> SocketBot:
+        log = tmp_path / f"logdive-socket-{len(running) + 1}.log"
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                [str(LOGDIVE), "socket"],
+                env=socket_env(slack, database_url, tmp_path),
+                cwd=tmp_path,
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        bot = SocketBot(process=process, slack=slack, link=link, database_url=database_url, log=log)
+        running.append(bot)
+        connections = link.connections
+        deadline = time.monotonic() + 30
+        while link.connections <= connections:
+            if process.poll() is not None:
+                raise AssertionError(f"logdive socket exited {process.returncode}:\n{bot.output()[-4000:]}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"logdive socket never connected:\n{bot.output()[-4000:]}")
+            time.sleep(0.05)
+        return bot
+
+    try:
+        yield start
+    finally:
+        for bot in running:
+            if bot.process.poll() is None:
+                bot.process.terminate()
+                try:
+                    bot.process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    bot.process.kill()
+                    bot.process.wait(timeout=10)
+    for bot in running:
+        output = bot.output()
+        assert "Traceback" not in output, output[-4000:]
+        # Neither token reaches a log line, however the libraries log the connection.
+        assert APP_TOKEN not in output and BOT_TOKEN not in output
+    assert not link.protocol_errors, link.protocol_errors
+    invalid = [c for c in slack.calls if c.response.get("error") in ("invalid_blocks", "invalid_arguments")]
+    assert not invalid, [(c.method, c.response) for c in invalid]
+
+
+def _fast(ack: Ack) -> None:
+    assert ack.seconds < ACK_DEADLINE_SECONDS, f"acknowledged after {ack.seconds:.2f} s; Slack waits 3"
+
+
+# -- the tests --------------------------------------------------------------------------------------
+
+
+def test_connects_with_the_app_token_and_opens_the_intake_modal(
+    start_socket_bot: StartBot, slack: SlackStandIn
+) -> None:
+    bot = start_socket_bot()
+    opened = slack.calls_to("apps.connections.open")
+    assert [(c.ok, c.token) for c in opened] == [(True, APP_TOKEN)]
+    envelope = bot.command("", trigger_id="trigger-socket-open")
+    ack = bot.ack(envelope)
+    assert ack.envelope_id == envelope and ack.raw["envelope_id"] == envelope
+    assert not ack.payload  # a bare acknowledgement: the modal is opened with the trigger id instead
+    _fast(ack)
+    call = slack.wait_for_call("views.open", lambda c: c.args.get("trigger_id") == "trigger-socket-open")
+    assert call.ok, call.response  # the stand-in validated the view with slack_sdk.models
+    assert call.token == BOT_TOKEN
+    assert call.args["view"]["callback_id"] == "intake"
+    assert {b.get("block_id") for b in call.args["view"]["blocks"]} >= INTAKE_BLOCKS
+    # Web API calls go out with the bot token; the app-level token only ever opened the link.
+    assert {c.token for c in slack.calls if c.method != "apps.connections.open"} == {BOT_TOKEN}
+
+
+def test_help_is_answered_in_the_acknowledgement(start_socket_bot: StartBot) -> None:
+    bot = start_socket_bot()
+    help_ack = bot.ack(bot.command("help"))
+    _fast(help_ack)
+    assert help_ack.payload is not None
+    assert "/security status" in help_ack.payload["text"]
+    assert help_ack.payload["response_type"] == "ephemeral"
+    unknown = bot.ack(bot.command("<!channel> now")).payload
+    assert unknown is not None
+    assert "&lt;!channel&gt;" in unknown["text"] and "<!channel>" not in json.dumps(unknown)
+    assert not bot.slack.calls_to("views.open")
+
+
+def test_malformed_intake_comes_back_as_field_errors_in_the_ack(start_socket_bot: StartBot) -> None:
+    bot = start_socket_bot()
+    view = bot.open_intake()
+    values = form_values(
+        namespace="<!channel>", contact="", projects="acme-corp/api\n<@U123>", event_types=("no_such_event",)
+    )
+    # The window ends where it starts.
+    values["window_end"]["window_end"]["selected_date_time"] = values["window_start"]["window_start"][
+        "selected_date_time"
+    ]
+    ack = bot.ack(bot.submit(values, view_id=view["id"]))
+    _fast(ack)
+    assert ack.payload is not None and ack.payload["response_action"] == "errors"
+    errors = ack.payload["errors"]
+    assert set(errors) == {
+        "customer_namespace",
+        "requester_username",
+        "projects",
+        "event_types",
+        "window_end",
+    }
+    assert set(errors) <= {b.get("block_id") for b in view["blocks"]}  # Slack shows them on those fields
+    assert all(message and "<" not in message for message in errors.values())
+    with session_scope(bot.database_url) as session:
+        assert session.exec(select(Case)).all() == []
+
+
+def _case_awaiting_claim(database_url: str) -> int:
+    """An eligible support-route case, recorded before the bot starts; its outbox posts the thread."""
+    req = case_request()
+    now = datetime.now(UTC)
+    policy = Settings(database_url=database_url).load_policy()
+    assessment = evaluate(req, FactsDirectory().facts_for(req), policy, now)
+    with session_scope(database_url) as session:
+        case, created = cases.record_intake(
+            session,
+            request=req,
+            assessment=assessment,
+            actor=CSM,
+            now=now,
+            idempotency_key=f"test:{uuid.uuid4()}",
+            channel=CASE_CHANNEL,
+        )
+        assert created and case.id is not None
+        return case.id
+
+
+def _case(database_url: str, case_id: int) -> Case:
+    with session_scope(database_url) as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        return case
+
+
+def _events(database_url: str, case_id: int) -> list[CaseEvent]:
+    with session_scope(database_url) as session:
+        query = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.id))
+        return list(session.exec(query).all())
+
+
+def test_a_click_without_the_role_is_acked_and_refused(
+    start_socket_bot: StartBot, slack: SlackStandIn, database_url: str
+) -> None:
+    case_id = _case_awaiting_claim(database_url)
+    bot = start_socket_bot()
+    thread_ts = slack.wait_for(lambda: _case(database_url, case_id).slack_thread_ts, timeout=20)
+    case = _case(database_url, case_id)
+    assert case.state == "requested" and case.owner is None
+    before = (case.state, case.version, case.owner, case.decision)
+    events_before = len(_events(database_url, case_id))
+
+    ack = bot.ack(bot.click("case.claim", f"{case_id}:{case.version}", user=NOBODY, message_ts=thread_ts))
+    _fast(ack)
+    assert not ack.payload  # block actions accept no response payload
+    told = slack.wait_for_call("chat.postEphemeral", lambda c: c.args.get("user") == NOBODY, timeout=10)
+    assert told.ok and "Nothing changed" in told.args["text"]
+    assert told.args["channel"] == CASE_CHANNEL
+    # The roles came from Slack's user groups, asked with the bot token; none holds NOBODY.
+    assert slack.calls_to("usergroups.users.list", ok=True)
+    refusal = slack.wait_for(lambda: _events(database_url, case_id)[events_before:], timeout=10)
+    assert [(e.kind, e.actor) for e in refusal] in ([("unauthorised", NOBODY)], [("refused", NOBODY)])
+    after = _case(database_url, case_id)
+    assert (after.state, after.version, after.owner, after.decision) == before
+
+
+def test_a_refresh_requested_disconnect_reconnects_with_a_new_link(
+    start_socket_bot: StartBot, slack: SlackStandIn
+) -> None:
+    bot = start_socket_bot()
+    bot.link.disconnect("refresh_requested")
+    bot.link.wait_for_connection(2, timeout=15)
+    assert [c.ok for c in slack.calls_to("apps.connections.open")] == [True, True]
+    slack.wait_for(lambda: bot.link.open_connections == 1, timeout=10)  # the old socket is closed
+    ack = bot.ack(bot.command("help"))
+    assert ack.connection == 2 and ack.payload is not None and "/security status" in ack.payload["text"]
+
+
+def test_without_the_app_token_it_names_it_and_exits(
+    slack: SlackStandIn, database_url: str, tmp_path: Path
+) -> None:
+    assert LOGDIVE.exists(), f"the console script is missing: {LOGDIVE}"
+    done = subprocess.run(
+        [str(LOGDIVE), "socket"],
+        env=socket_env(slack, database_url, tmp_path, SLACK_APP_TOKEN=None),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert "Traceback" not in output
+    message = " ".join(done.stderr.split())
+    assert "logdive socket: missing SLACK_APP_TOKEN" in message
+    for present in ("SLACK_BOT_TOKEN", "GITLAB_TOKEN", "LOGDIVE_CASE_CHANNEL", "LOGDIVE_SIRT_PROJECT"):
+        assert present not in message
+    assert len(done.stderr.strip().splitlines()) <= 2, done.stderr  # one message (wrapped at most once)
+    assert not slack.calls  # it never reached for Slack
+
+
+# -- the stand-in is as strict as Slack, or the tests above prove less than they say ----------------
+
+
+def test_the_socket_mode_standin_refuses_what_slack_refuses(slack: SlackStandIn) -> None:
+    link = slack.socket_mode
+    assert link is not None
+    web = WebClient(base_url=slack.base_url)
+    for token, error in (
+        (BOT_TOKEN, "not_allowed_token_type"),
+        ("xoxp-user-token", "not_allowed_token_type"),
+        ("xapp-1-A0OTHER-1-wrong", "invalid_auth"),
+    ):
+        with pytest.raises(SlackApiError) as refused:
+            web.apps_connections_open(app_token=token)
+        assert refused.value.response["error"] == error, token
+    with pytest.raises(SlackApiError) as wrong_type:  # the app-level token is for the link only
+        WebClient(token=APP_TOKEN, base_url=slack.base_url).chat_postMessage(channel="C1", text="hi")
+    assert wrong_type.value.response["error"] == "not_allowed_token_type"
+
+    url = web.apps_connections_open(app_token=APP_TOKEN)["url"]
+    assert url.startswith("ws://127.0.0.1:") and "/link/?ticket=" in url
+    conn = websocket.create_connection(url, timeout=5)
+    try:
+        hello = json.loads(conn.recv())
+        assert hello["type"] == "hello" and hello["connection_info"]["app_id"] == "A0LOGDIVE"
+        link.wait_for_connection(1)
+        with pytest.raises(websocket.WebSocketBadStatusException):  # a ticket opens one socket, once
+            websocket.create_connection(url, timeout=5)
+        assert link.refused_handshakes == 1
+
+        envelope = link.push("slash_commands", {"command": "/security", "text": "help"})
+        pushed = json.loads(conn.recv())
+        assert pushed["envelope_id"] == envelope and pushed["accepts_response_payload"] is True
+        conn.send(json.dumps({"envelope_id": envelope, "payload": {"blocks": [{"type": "no_such_block"}]}}))
+        assert link.wait_for_ack(envelope).payload == {"blocks": [{"type": "no_such_block"}]}
+        conn.send(json.dumps({"envelope_id": envelope}))
+        conn.send(json.dumps({"envelope_id": "never-sent"}))
+        click = link.push("interactive", {"type": "block_actions"})
+        assert json.loads(conn.recv())["accepts_response_payload"] is False
+        conn.send(json.dumps({"envelope_id": click, "payload": {"text": "not here"}}))
+        link.wait_for_ack(click)
+    finally:
+        conn.close()
+    errors = " | ".join(link.protocol_errors)
+    assert "invalid_blocks" in errors
+    assert "second ack" in errors and "unknown envelope 'never-sent'" in errors
+    assert "a payload where Slack accepts none" in errors
+    link.protocol_errors.clear()  # provoked on purpose
