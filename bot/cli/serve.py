@@ -12,7 +12,7 @@ from rich.console import Console
 from bot.clock import fixed, parse_moment, utc_now
 from bot.db.engine import upgrade
 from bot.logs import configure_logging
-from bot.runtime import MissingSettings, Runtime, check_settings
+from bot.runtime import MissingSettings, Runtime, check_settings, freeze_start_up_heap
 from bot.settings import Settings, get_settings
 from bot.slack import log_safety
 
@@ -62,6 +62,7 @@ def register(app: typer.Typer) -> None:
             )
         )
         runtime.start()
+        freeze_start_up_heap()
         try:
             server.run()
         finally:
@@ -86,6 +87,7 @@ def register(app: typer.Typer) -> None:
             await handler.start_async()
 
         runtime.start()
+        freeze_start_up_heap()
         try:
             asyncio.run(run_socket_mode())
         except KeyboardInterrupt:

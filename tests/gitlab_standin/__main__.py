@@ -1,6 +1,6 @@
 """Run the GitLab stand-in as its own process, for multi-process tests.
 
-    python -m tests.gitlab_standin --port 0 --seed seed.json
+    python -m tests.gitlab_standin --port 0 --seed seed.json [--delay 0.5]
 
 Prints one line, `GitLab stand-in listening on http://127.0.0.1:PORT token=TOKEN`, then serves until
 SIGTERM or SIGINT. The seed file is JSON in the shape `GitLabState.seed` takes.
@@ -15,6 +15,7 @@ import sys
 import threading
 from pathlib import Path
 
+from tests.gitlab_standin.faults import Fault
 from tests.gitlab_standin.server import GitLabStandIn
 from tests.gitlab_standin.state import GitLabState
 
@@ -26,12 +27,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed on start)")
     parser.add_argument("--seed", type=Path, help="a JSON file of users, groups, projects, members, tokens")
+    parser.add_argument("--delay", type=float, default=0.0, help="every API call answers after this long")
     args = parser.parse_args(argv)
 
     state = GitLabState()
     standin = GitLabStandIn(state, host=args.host, port=args.port)
     if args.seed:
         state.seed(json.loads(args.seed.read_text()))
+    if args.delay:
+        standin.faults.add(Fault(delay=args.delay, times=None))
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
