@@ -106,6 +106,19 @@ def serve_slack(control: Connection) -> None:
                     if c.args["view"]["blocks"][0]["type"] == "header"
                 ]
             )
+        elif question == "claim_button":  # (message ts, button value) of a case message's Claim
+            control.send(
+                next(
+                    (
+                        (c.response["ts"], element["value"])
+                        for c in standin.calls_to("chat.postMessage", ok=True)
+                        for block in c.args.get("blocks") or []
+                        for element in block.get("elements") or []
+                        if element.get("action_id") == "case.claim"
+                    ),
+                    None,
+                )
+            )
         elif question == "first_view":
             control.send(standin.calls_to("views.open", ok=True)[0].response["view"]["id"])
 
@@ -125,11 +138,22 @@ class Slack:
         self.ask("stop")
         self._process.join(timeout=10)
 
+    async def wait_for(self, question: str, timeout: float = 60.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while (answer := self.ask(question)) is None:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{question}: nothing after {timeout} s")
+            await asyncio.sleep(0.1)
+        return answer
+
     async def wait_count(self, method: str, expected: int, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while (seen := self.ask("count", method)) < expected:
             if time.monotonic() > deadline:
-                raise SystemExit(f"{method}: {seen} of {expected} calls after {timeout} s")
+                failed = self.ask("failed")
+                raise SystemExit(
+                    f"{method}: {seen} of {expected} calls after {timeout} s; refused: {failed[-5:]}"
+                )
             await asyncio.sleep(0.01)
 
 
@@ -160,19 +184,20 @@ def command_body(n: int, origin: str) -> str:
     )
 
 
-def click_body(n: int, origin: str) -> str:
-    """A claim by someone with no role: acknowledged, then refused to the clicker alone."""
+def click_body(n: int, origin: str, button: tuple[str, str]) -> str:
+    """Claim on a real case message by someone with no role: acknowledged, refused to them alone, recorded."""
+    message_ts, value = button
     payload = {
         "type": "block_actions",
         "team": {"id": TEAM},
         "user": {"id": NOBODY},
         "api_app_id": "A0LOGDIVE",
         "trigger_id": f"bench-click-{n}",
-        "channel": {"id": "C0CASES01"},
-        "container": {"type": "message", "message_ts": "1.0", "channel_id": "C0CASES01"},
-        "message": {"ts": "1.0"},
+        "channel": {"id": CASE_CHANNEL},
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": CASE_CHANNEL},
+        "message": {"ts": message_ts},
         "response_url": f"{origin}/response/click",
-        "actions": [{"action_id": "case.claim", "block_id": "b", "value": "999999:1", "type": "button"}],
+        "actions": [{"action_id": "case.claim", "block_id": "b", "value": value, "type": "button"}],
     }
     return urlencode({"payload": json.dumps(payload)})
 
@@ -328,14 +353,19 @@ async def run(args: argparse.Namespace, slack: Slack, url: str, pid: int) -> Run
 
         # Every request number is used once: trigger ids are single-use, as on Slack.
         numbers = iter(range(10**9))
-        commands = 0
-        clicks = 0
+        # One case, submitted through the intake modal like any other; its case message's Claim is clicked.
+        await one(client, url, prepared(lambda _n: command_body(next(numbers), origin), range(1))[0])
+        await slack.wait_count("views.open", 1)
+        view_id = slack.ask("first_view")
+        await one(client, url, prepared(lambda n: submission_body(n, view_id), range(1))[0])
+        button = await slack.wait_for("claim_button")
+        commands, clicks = 1, 0
 
         def kinds() -> dict[str, Make]:
             return {
                 BASELINE: None,
                 "/security": lambda _n: command_body(next(numbers), origin),
-                "button click": lambda _n: click_body(next(numbers), origin),
+                "button click": lambda _n: click_body(next(numbers), origin, button),
             }
 
         async def settle(kind: str, done: int) -> None:
@@ -350,10 +380,10 @@ async def run(args: argparse.Namespace, slack: Slack, url: str, pid: int) -> Run
             await sustained(
                 client, url, make, warm_up, args.concurrency, functools.partial(settle, kind), pid
             )
-        commands = clicks = warm_up
+        commands, clicks = commands + warm_up, clicks + warm_up
 
         stop = asyncio.Event()
-        load = asyncio.create_task(background_submissions(client, url, slack.ask("first_view"), stop))
+        load = asyncio.create_task(background_submissions(client, url, view_id, stop))
         results: dict[str, dict[str, Result]] = {"burst": {}, "sustained": {}}
         for kind, make in kinds().items():
             results["burst"][kind] = await bursts(

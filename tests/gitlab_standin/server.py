@@ -280,6 +280,8 @@ class GitLabStandIn:
 class _QuietOnHangUp(ThreadingHTTPServer):
     """A client that gave up (its timeout, a test's end) is expected; anything else still prints."""
 
+    request_queue_size = 1024  # socketserver's default of 5 overflows under many calls at once
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
             return

@@ -78,6 +78,12 @@ def validate_blocks(blocks: list[dict[str, Any]] | None, text: str | None) -> No
             raise SlackError("invalid_blocks", detail=str(exc)) from None
 
 
+class _Listening(ThreadingHTTPServer):
+    # socketserver's default backlog is 5: fifty calls at once would overflow it and stall connections
+    # in a way Slack never does.
+    request_queue_size = 1024
+
+
 class SlackStandIn:
     """Run with `start()`; `base_url` is what SLACK_API_URL should be set to. Given `socket_mode`, it
     also answers `apps.connections.open` (app-level token only) with a link to that server."""
@@ -123,7 +129,7 @@ class SlackStandIn:
             def do_POST(self) -> None:
                 standin._handle(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Listening(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="slack-standin", daemon=True)
         self._thread.start()
