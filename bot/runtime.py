@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from prometheus_client import Counter
 from slack_bolt.async_app import AsyncApp
 from slack_sdk import WebClient
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import outbox
 from bot.artefacts.retention import retention_job
@@ -28,7 +29,7 @@ from bot.gitlab.outbox_handlers import register as register_gitlab
 from bot.logs import get_logger
 from bot.scheduler import register as register_timed_work
 from bot.settings import Settings
-from bot.slack.app import create_app, make_client
+from bot.slack.app import create_app
 from bot.slack.background import Background
 from bot.slack.delivery import SlackDelivery
 from bot.slack.deps import Directory, SlackDeps
@@ -47,6 +48,15 @@ class MissingSettings(Exception):
     def __init__(self, names: list[str]) -> None:
         super().__init__(", ".join(names))
         self.names = names
+
+
+class InvalidSetting(Exception):
+    """A setting that is present but can never work; the message names it, never its value."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name} {problem}")
+        self.name = name
+        self.problem = problem
 
 
 REQUIRED = {
@@ -71,10 +81,20 @@ REQUIRED = {
 
 
 def check_settings(settings: Settings, mode: str) -> None:
-    """Raise MissingSettings naming every variable `mode` needs and does not have."""
+    """Raise MissingSettings naming every variable `mode` needs and does not have, then InvalidSetting
+    for one that cannot work."""
     missing = [env for attr, env in REQUIRED[mode] if not getattr(settings, attr)]
     if missing:
         raise MissingSettings(missing)
+    app_token = _secret(settings.slack_app_token)
+    if mode == "socket" and not app_token.startswith("xapp-"):
+        # Slack would refuse any other token for the link (not_allowed_token_type, invalid_auth).
+        given = {"xoxb-": ", not a bot token (xoxb-…)", "xoxp-": ", not a user token (xoxp-…)"}
+        raise InvalidSetting(
+            "SLACK_APP_TOKEN",
+            "must be an app-level token, xapp-… (the app's Basic Information → App-Level Tokens, scope "
+            f"connections:write){given.get(app_token[:5], '')}.",
+        )
 
 
 def _secret(value: Any) -> str:
@@ -129,22 +149,25 @@ class Runtime:
         return self._directory
 
     def slack_app(self, *, socket_mode: bool = False) -> AsyncApp:
-        client = make_client(_secret(self.settings.slack_bot_token), self.settings.slack_api_url)
-        deps = SlackDeps(
-            settings=self.settings,
-            database_url=self.database_url,
-            catalog=self.catalog,
-            policy=self.policy,
-            clock=self.clock,
-            directory=self.directory,
-            roles=RoleDirectory.from_settings(client, self.settings),
-            timezones=TimezoneDirectory(
-                client, default=self.settings.default_timezone, ttl_seconds=self.settings.role_cache_seconds
-            ),
-            work=self.work,
-            kick=self.kick,
-        )
-        return create_app(deps, client, socket_mode=socket_mode)
+        def deps(client: AsyncWebClient) -> SlackDeps:
+            return SlackDeps(
+                settings=self.settings,
+                database_url=self.database_url,
+                catalog=self.catalog,
+                policy=self.policy,
+                clock=self.clock,
+                directory=self.directory,
+                roles=RoleDirectory.from_settings(client, self.settings),
+                timezones=TimezoneDirectory(
+                    client,
+                    default=self.settings.default_timezone,
+                    ttl_seconds=self.settings.role_cache_seconds,
+                ),
+                work=self.work,
+                kick=self.kick,
+            )
+
+        return create_app(self.settings, deps, socket_mode=socket_mode)
 
     # -- the tick ---------------------------------------------------------------------------------
     def tick(self, now: datetime | None = None) -> dict[str, Any]:
@@ -218,6 +241,7 @@ class Runtime:
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=True)
         self.work.shutdown()
+        log.info("runtime.stopped", worker_id=self.worker_id)
 
 
 def freeze_start_up_heap() -> None:

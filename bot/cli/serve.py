@@ -3,20 +3,45 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from bot.clock import fixed, parse_moment, utc_now
 from bot.db.engine import upgrade
-from bot.logs import configure_logging
-from bot.runtime import MissingSettings, Runtime, check_settings, freeze_start_up_heap
+from bot.logs import configure_logging, get_logger
+from bot.runtime import InvalidSetting, MissingSettings, Runtime, check_settings, freeze_start_up_heap
 from bot.settings import Settings, get_settings
 from bot.slack import log_safety
 
+if TYPE_CHECKING:
+    from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
 err = Console(stderr=True)
+log = get_logger(__name__)
+
+# apps.connections.open's answers for an app-level token that will never work: retrying is pointless.
+REFUSED_APP_TOKEN = frozenset(
+    {
+        "invalid_auth",
+        "not_allowed_token_type",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "missing_scope",
+    }
+)
+LINK_RETRY_CAP_SECONDS = 30.0
+
+
+class AppTokenRefused(Exception):
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
 
 
 def _settings_for(mode: str) -> Settings:
@@ -31,9 +56,73 @@ def _settings_for(mode: str) -> Settings:
             markup=False,
         )
         raise typer.Exit(2) from None
+    except InvalidSetting as invalid:
+        err.print(f"logdive {mode}: {invalid}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
     configure_logging(settings.log_level)
     log_safety.install()
     return settings
+
+
+async def _first_link(client: AsyncWebClient, app_token: str) -> str:
+    """The first Socket Mode link, asked for here rather than by the handler: it retries a refused token
+    every 10 s for ever, a traceback each time. Network errors, 5xx and rate limits are retried here."""
+    import aiohttp
+    from slack_sdk.errors import SlackApiError
+
+    delay = 1.0
+    while True:
+        try:
+            return str((await client.apps_connections_open(app_token=app_token))["url"])
+        except SlackApiError as exc:
+            # A body that is not JSON leaves aiohttp's own response here, with `status`, without `data`.
+            data = getattr(exc.response, "data", None)
+            status = getattr(exc.response, "status_code", None) or getattr(exc.response, "status", None)
+            error = str((data.get("error") if isinstance(data, dict) else None) or f"HTTP {status}")
+            if error in REFUSED_APP_TOKEN:
+                raise AppTokenRefused(error) from None
+            retry_after = exc.response.headers.get("Retry-After") if error == "ratelimited" else None
+            wait = float(retry_after) if retry_after and retry_after.isdigit() else delay
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            error, wait = type(exc).__name__, delay
+        log.warning("socket.link_failed", error=error, retry_in_seconds=wait)
+        await asyncio.sleep(wait)
+        delay = min(delay * 2, LINK_RETRY_CAP_SECONDS)
+
+
+async def _run_socket_mode(runtime: Runtime, bolt: AsyncApp, app_token: str) -> None:
+    """Serve Socket Mode until SIGTERM or SIGINT, then close the websocket and let handed-on work finish."""
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    assert main is not None
+    stop_signals = (signal.SIGTERM, signal.SIGINT)
+
+    def stop(signum: signal.Signals) -> None:
+        log.info("socket.stopping", signal=signum.name)
+        for other in stop_signals:  # a second signal is not caught: it ends the process at once
+            loop.remove_signal_handler(other)
+        main.cancel()
+
+    for signum in stop_signals:
+        loop.add_signal_handler(signum, stop, signum)
+    handler: AsyncSocketModeHandler | None = None
+    try:
+        link = await _first_link(bolt.client, app_token)
+        runtime.start()
+        freeze_start_up_heap()
+        # Made inside the running loop: the Socket Mode client's aiohttp session and its message
+        # processor belong to the loop that exists when it is constructed (none before asyncio.run).
+        handler = AsyncSocketModeHandler(bolt, app_token)
+        handler.client.wss_uri = link  # connect() asks for a link only when it has none
+        await handler.start_async()  # sleeps for ever once connected
+    except asyncio.CancelledError:
+        pass  # stop() cancelled it: a clean stop, not an error
+    finally:
+        if handler is not None:
+            await handler.close_async()  # the close frame: Slack stops sending this connection envelopes
+        await runtime.work.drain(timeout=5)
 
 
 def register(app: typer.Typer) -> None:
@@ -70,27 +159,24 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def socket() -> None:
-        """Run the same bot over Slack Socket Mode (SLACK_APP_TOKEN); no public URL needed."""
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
+        """Run the same bot over Slack Socket Mode (SLACK_APP_TOKEN); no public URL needed.
+        SIGTERM or SIGINT stops it cleanly (exit 0); an app-level token Slack refuses ends it (exit 2)."""
         settings = _settings_for("socket")
         upgrade(settings.database_url)
         runtime = Runtime(settings)
         assert settings.slack_app_token is not None
         bolt = runtime.slack_app(socket_mode=True)
-        app_token = settings.slack_app_token.get_secret_value()
-
-        async def run_socket_mode() -> None:
-            # Made inside the running loop: the Socket Mode client's aiohttp session and its message
-            # processor belong to the loop that exists when it is constructed (none before asyncio.run).
-            handler = AsyncSocketModeHandler(bolt, app_token)
-            await handler.start_async()
-
-        runtime.start()
-        freeze_start_up_heap()
         try:
-            asyncio.run(run_socket_mode())
-        except KeyboardInterrupt:
+            asyncio.run(_run_socket_mode(runtime, bolt, settings.slack_app_token.get_secret_value()))
+        except AppTokenRefused as refused:
+            err.print(
+                f"logdive socket: Slack refused SLACK_APP_TOKEN ({refused.error}); it must be a current "
+                "app-level token, xapp-…, of this app, with the connections:write scope.",
+                highlight=False,
+                markup=False,
+            )
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:  # a second Ctrl-C while stopping
             pass
         finally:
             runtime.stop()

@@ -12,19 +12,21 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.settings import Settings
 from bot.slack import actions, commands, events, log_safety, options, views
 from bot.slack.deps import SlackDeps
 
 
-def make_client(token: str, base_url: str) -> AsyncWebClient:
-    return AsyncWebClient(token=token, base_url=base_url if base_url.endswith("/") else base_url + "/")
-
-
-def create_app(deps: SlackDeps, client: AsyncWebClient, *, socket_mode: bool = False) -> AsyncApp:
-    settings = deps.settings
+def create_app(
+    settings: Settings, deps_for: Callable[[AsyncWebClient], SlackDeps], *, socket_mode: bool = False
+) -> AsyncApp:
+    """The app; `deps_for` makes the listeners' deps around the app's one Web API client."""
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    bot_token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     app = AsyncApp(
-        client=client,
+        # Bolt makes the client from the token. Handing it a client instead does not stop it reading
+        # SLACK_BOT_TOKEN from the environment, and it warned at every start that the token was unused.
+        token=bot_token,
         signing_secret=signing_secret,
         # Over HTTP every request must carry a valid signature no older than 5 minutes; Socket Mode
         # requests arrive on an authenticated websocket and are not signed.
@@ -33,6 +35,8 @@ def create_app(deps: SlackDeps, client: AsyncWebClient, *, socket_mode: bool = F
         ignoring_self_events_enabled=True,
         url_verification_enabled=True,
     )
+    app.client.base_url = settings.slack_api_url.rstrip("/") + "/"  # SLACK_API_URL: a stand-in, a proxy
+    deps = deps_for(app.client)
     log_safety.install()
 
     @app.middleware

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -48,6 +49,11 @@ pytestmark = pytest.mark.timeout(90)
 
 LOGDIVE = Path(sys.executable).with_name("logdive")
 APP_TOKEN = "xapp-1-A0LOGDIVE-4242-standinappsecret"
+# Bolt's warning when it is given a client and also finds SLACK_BOT_TOKEN in the environment.
+UNUSED_TOKEN_WARNING = "`token` will be unused"
+# A signalled bot closes its socket, drains its work and exits within this; a refused token ends it
+# within this of start-up (Python, the imports and the migrations take about 2 s of it).
+STOP_SECONDS = 5.0
 INTAKE_BLOCKS = {
     "customer_namespace",
     "requester_username",
@@ -222,12 +228,13 @@ def start_socket_bot(database_url: str, slack: SlackStandIn, tmp_path: Path) -> 
     assert link is not None
     running: list[SocketBot] = []
 
-    def start() -> SocketBot:
+    def start(*, connect: bool = True, **overrides: str | None) -> SocketBot:
+        """`connect=False`: return at once rather than when the first WebSocket is open."""
         log = tmp_path / f"logdive-socket-{len(running) + 1}.log"
         with log.open("wb") as sink:
             process = subprocess.Popen(
                 [str(LOGDIVE), "socket"],
-                env=socket_env(slack, database_url, tmp_path),
+                env=socket_env(slack, database_url, tmp_path, **overrides),
                 cwd=tmp_path,
                 stdin=subprocess.DEVNULL,
                 stdout=sink,
@@ -235,6 +242,8 @@ def start_socket_bot(database_url: str, slack: SlackStandIn, tmp_path: Path) -> 
             )
         bot = SocketBot(process=process, slack=slack, link=link, database_url=database_url, log=log)
         running.append(bot)
+        if not connect:
+            return bot
         connections = link.connections
         deadline = time.monotonic() + 30
         while link.connections <= connections:
@@ -259,11 +268,25 @@ def start_socket_bot(database_url: str, slack: SlackStandIn, tmp_path: Path) -> 
     for bot in running:
         output = bot.output()
         assert "Traceback" not in output, output[-4000:]
+        assert UNUSED_TOKEN_WARNING not in output  # the app is built from the token alone
         # Neither token reaches a log line, however the libraries log the connection.
         assert APP_TOKEN not in output and BOT_TOKEN not in output
     assert not link.protocol_errors, link.protocol_errors
     invalid = [c for c in slack.calls if c.response.get("error") in ("invalid_blocks", "invalid_arguments")]
     assert not invalid, [(c.method, c.response) for c in invalid]
+
+
+def _log_lines(output: str) -> list[dict[str, Any]]:
+    """The bot's JSON log lines (one event a line); anything else it printed is left out."""
+    lines = []
+    for line in output.splitlines():
+        try:
+            parsed = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(parsed, dict):
+            lines.append(parsed)
+    return lines
 
 
 def _fast(ack: Ack) -> None:
@@ -403,19 +426,130 @@ def test_a_refresh_requested_disconnect_reconnects_with_a_new_link(
     assert ack.connection == 2 and ack.payload is not None and "/security status" in ack.payload["text"]
 
 
-def test_without_the_app_token_it_names_it_and_exits(
-    slack: SlackStandIn, database_url: str, tmp_path: Path
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_closes_the_socket_drains_and_exits_0(
+    start_socket_bot: StartBot, signum: signal.Signals
 ) -> None:
+    """How a container stops it (SIGTERM), or Ctrl-C: the websocket closed with a close frame, the
+    scheduler and the pools drained (runtime.stop), exit 0."""
+    bot = start_socket_bot()
+    _fast(bot.ack(bot.command("help")))
+    assert bot.link.client_close_codes == [None]  # open
+    started = time.monotonic()
+    bot.process.send_signal(signum)
+    try:
+        code = bot.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"still running 15 s after {signum.name}:\n{bot.output()[-4000:]}") from None
+    seconds = time.monotonic() - started
+    output = bot.output()
+    assert code == 0, output[-4000:]
+    assert seconds < STOP_SECONDS, f"{seconds:.1f} s to stop"
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output, output[-4000:]
+    assert bot.link.client_close_codes == [1000]  # a normal closure, sent by the bot, not a dropped TCP link
+    lines = _log_lines(output)
+    events = [line.get("event") for line in lines]
+    stopping = events.index("socket.stopping")
+    assert lines[stopping].get("signal") == signum.name
+    assert "runtime.stopped" in events[stopping:]  # runtime.stop() ran, after the signal
+
+
+def test_transient_link_failures_are_retried(start_socket_bot: StartBot, slack: SlackStandIn) -> None:
+    """An outage or a rate limit at apps.connections.open is waited out, a log line each, no traceback."""
+    slack.answer_next(
+        "apps.connections.open",
+        (503, {"ok": False, "error": "service_unavailable"}),
+        (429, {"ok": False, "error": "ratelimited"}),
+    )
+    bot = start_socket_bot()
+    opened = slack.calls_to("apps.connections.open")
+    assert [c.response.get("error") for c in opened] == ["service_unavailable", "ratelimited", None]
+    assert opened[-1].ok and {c.token for c in opened} == {APP_TOKEN}
+    assert bot.output().count("socket.link_failed") == 2
+    assert bot.ack(bot.command("help")).payload is not None
+
+
+def test_an_unreachable_slack_is_retried_until_a_stop_signal(
+    start_socket_bot: StartBot, slack: SlackStandIn
+) -> None:
+    bot = start_socket_bot(connect=False, SLACK_API_URL=f"http://127.0.0.1:{_closed_port()}/api/")
+    deadline = time.monotonic() + 20
+    while bot.output().count("socket.link_failed") < 2:  # after 1 s, then 2 s
+        assert bot.process.poll() is None, bot.output()[-4000:]
+        assert time.monotonic() < deadline, bot.output()[-4000:]
+        time.sleep(0.1)
+    assert "ClientConnectorError" in bot.output()
+    bot.process.send_signal(signal.SIGTERM)
+    assert bot.process.wait(timeout=STOP_SECONDS) == 0, bot.output()[-4000:]
+    assert not slack.calls and not bot.link.connections
+
+
+def _run_socket(
+    slack: SlackStandIn, database_url: str, tmp_path: Path, **overrides: str | None
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    """`logdive socket` expected to exit by itself; what it printed and the seconds it took."""
     assert LOGDIVE.exists(), f"the console script is missing: {LOGDIVE}"
+    started = time.monotonic()
     done = subprocess.run(
         [str(LOGDIVE), "socket"],
-        env=socket_env(slack, database_url, tmp_path, SLACK_APP_TOKEN=None),
+        env=socket_env(slack, database_url, tmp_path, **overrides),
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+    return done, time.monotonic() - started
+
+
+@pytest.mark.parametrize(
+    "app_token", ["xoxb-1-A0LOGDIVE-bottokensecret", "xoxp-1-usertokensecret", "A0LOGDIVE-plainsecretvalue"]
+)
+def test_a_token_that_is_not_app_level_is_refused_before_any_slack_call(
+    slack: SlackStandIn, database_url: str, tmp_path: Path, app_token: str
+) -> None:
+    done, _ = _run_socket(slack, database_url, tmp_path, SLACK_APP_TOKEN=app_token)
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert "Traceback" not in output
+    assert app_token not in output and app_token[5:] not in output  # not even the part after the prefix
+    message = " ".join(done.stderr.split())
+    assert message.startswith("logdive socket: SLACK_APP_TOKEN must be an app-level token, xapp-…"), message
+    assert "connections:write" in message
+    assert len(done.stderr.strip().splitlines()) <= 3, done.stderr  # one message, wrapped
+    assert not slack.calls and slack.socket_mode is not None and not slack.socket_mode.connections
+
+
+@pytest.mark.parametrize("refusal", ["invalid_auth", "token_revoked", "account_inactive"])
+def test_an_app_token_slack_refuses_ends_it_at_once(
+    slack: SlackStandIn, database_url: str, tmp_path: Path, refusal: str
+) -> None:
+    """Slack's answer for a token that will never work ends the process (exit 2) instead of a retry
+    every 10 s for ever, each with a traceback. The stand-in knows no other app's token (invalid_auth)."""
+    unknown = "xapp-1-A0OTHER-7-unknownappsecret"
+    if refusal != "invalid_auth":
+        slack.answer_next("apps.connections.open", (200, {"ok": False, "error": refusal}))
+    done, seconds = _run_socket(
+        slack, database_url, tmp_path, SLACK_APP_TOKEN=unknown if refusal == "invalid_auth" else APP_TOKEN
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert seconds < STOP_SECONDS, f"{seconds:.1f} s"
+    assert "Traceback" not in output, output
+    assert unknown not in output and APP_TOKEN not in output
+    message = " ".join(done.stderr.split())
+    assert f"logdive socket: Slack refused SLACK_APP_TOKEN ({refusal})" in message, output
+    assert "app-level token, xapp-…" in message
+    # Asked once; nothing else started (no outbox tick, no WebSocket).
+    assert [(c.method, c.response.get("error")) for c in slack.calls] == [("apps.connections.open", refusal)]
+    assert slack.socket_mode is not None and not slack.socket_mode.connections
+    assert "runtime.started" not in output
+
+
+def test_without_the_app_token_it_names_it_and_exits(
+    slack: SlackStandIn, database_url: str, tmp_path: Path
+) -> None:
+    done, _ = _run_socket(slack, database_url, tmp_path, SLACK_APP_TOKEN=None)
     output = done.stdout + done.stderr
     assert done.returncode == 2, output
     assert "Traceback" not in output

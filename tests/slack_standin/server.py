@@ -112,6 +112,13 @@ class SlackStandIn:
         self._ts = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._scripted: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+
+    def answer_next(self, method: str, *answers: tuple[int, dict[str, Any]]) -> None:
+        """Answer the next calls to `method` with these (HTTP status, body), in order, before the usual
+        answers: outages and rate limits. A 429 carries `Retry-After: 1`."""
+        with self._lock:
+            self._scripted.setdefault(method, []).extend(answers)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> SlackStandIn:
@@ -205,18 +212,27 @@ class SlackStandIn:
             token = args.pop("token")
         if self.delay_seconds:
             time.sleep(self.delay_seconds)
+        status = 200
         if parsed.path.startswith("/response/"):
             method, response = "response_url", self._response_url(args)
         elif parsed.path.startswith("/api/"):
             method = parsed.path.removeprefix("/api/")
-            response = self._api(method, args, token)
+            with self._lock:
+                scripted = self._scripted.get(method)
+                answer = scripted.pop(0) if scripted else None
+            if answer is not None:
+                status, response = answer
+            else:
+                response = self._api(method, args, token)
         else:
             method, response = parsed.path, {"ok": False, "error": "unknown_method"}
         with self._changed:
             self.calls.append(SlackCall(method=method, args=args, response=response, token=token))
             self._changed.notify_all()
         body = json.dumps(response).encode()
-        request.send_response(200)
+        request.send_response(status)
+        if status == 429:
+            request.send_header("Retry-After", "1")
         request.send_header("Content-Type", "application/json; charset=utf-8")
         request.send_header("Content-Length", str(len(body)))
         request.end_headers()

@@ -60,6 +60,7 @@ class _Connection:
     ws: web.WebSocketResponse
     opened_at: float = field(default_factory=time.monotonic)
     closed: bool = False
+    client_close_code: int | None = None  # set when the app closed it with a close frame
 
 
 class SocketModeStandIn:
@@ -155,6 +156,13 @@ class SocketModeStandIn:
     def open_connections(self) -> int:
         with self._lock:
             return len([c for c in self._connections if not c.closed])
+
+    @property
+    def client_close_codes(self) -> list[int | None]:
+        """Per connection, in order: the close code the app sent, or None (open, closed by the server
+        or dropped without a close frame, as when the process is killed)."""
+        with self._lock:
+            return [c.client_close_code for c in self._connections]
 
     def wait_for_connection(self, count: int = 1, timeout: float = 15.0) -> None:
         """Wait until `count` connections have been opened (and greeted) in all."""
@@ -258,11 +266,17 @@ class SocketModeStandIn:
             self._connections.append(conn)
             self._changed.notify_all()
         try:
-            async for message in ws:
+            while True:
+                message = await ws.receive()
                 if message.type == WSMsgType.TEXT:
                     self._receive(conn, message.data)
                 elif message.type == WSMsgType.BINARY:
                     self._error(f"connection {conn.number}: a binary frame; Slack expects JSON text")
+                elif message.type == WSMsgType.CLOSE:  # the app's close frame (aiohttp answers it)
+                    conn.client_close_code = int(message.data)
+                    break
+                elif message.type in (WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                    break  # closed here, or the TCP connection dropped without a close frame
         finally:
             with self._changed:
                 conn.closed = True
