@@ -65,8 +65,9 @@ def _settings_for(mode: str) -> Settings:
 
 
 async def _first_link(client: AsyncWebClient, app_token: str) -> str:
-    """The first Socket Mode link, asked for here rather than by the handler: it retries a refused token
-    every 10 s for ever, a traceback each time. Network errors, 5xx and rate limits are retried here."""
+    """The first Socket Mode link, asked for here and not by the handler, which would retry a refused token
+    every 10 s for ever with a traceback each time. A refused token raises AppTokenRefused; network errors,
+    5xx and rate limits are retried with back-off."""
     import aiohttp
     from slack_sdk.errors import SlackApiError
 
@@ -100,10 +101,10 @@ async def _run_socket_mode(runtime: Runtime, bolt: AsyncApp, app_token: str) -> 
     stop_signals = (signal.SIGTERM, signal.SIGINT)
 
     def stop(signum: signal.Signals) -> None:
-        log.info("socket.stopping", signal=signum.name)
         for other in stop_signals:  # a second signal is not caught: it ends the process at once
             loop.remove_signal_handler(other)
         main.cancel()
+        log.info("socket.stopping", signal=signum.name)  # last: a failed write (stderr gone) must not stop it
 
     for signum in stop_signals:
         loop.add_signal_handler(signum, stop, signum)
