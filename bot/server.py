@@ -6,6 +6,7 @@ Slack's requests are answered on the event loop as soon as the listener acknowle
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
@@ -105,6 +106,9 @@ def create_server(runtime: Runtime) -> Any:
             await runtime.work.drain(timeout=5)
             bolt.client.session = None
             await session.close()
+            # Stopped here, not after uvicorn returns: on SIGTERM uvicorn re-raises the signal once it
+            # has shut down, so code after `server.run()` never runs.
+            await asyncio.to_thread(runtime.stop)
 
     table = routes(runtime, AsyncSlackRequestHandler(bolt))
     app = Starlette(routes=table, lifespan=lifespan)

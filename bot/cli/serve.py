@@ -153,10 +153,7 @@ def register(app: typer.Typer) -> None:
         )
         runtime.start()
         freeze_start_up_heap()
-        try:
-            server.run()
-        finally:
-            runtime.stop()
+        server.run()  # its shutdown stops the runtime (bot.server)
 
     @app.command()
     def socket() -> None:

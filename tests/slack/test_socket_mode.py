@@ -5,11 +5,8 @@ token and taking envelopes over a real WebSocket; the acknowledgements are read 
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,6 +26,7 @@ from bot import cases
 from bot.db.engine import session_scope
 from bot.db.models import Case, CaseEvent
 from bot.settings import Settings
+from tests.slack.bot_process import APP_TOKEN, LOGDIVE, bot_env, closed_port
 from tests.slack.cases_setup import request as case_request
 from tests.slack.harness import (
     BOT_TOKEN,
@@ -47,8 +45,6 @@ from workflows.eligibility import evaluate
 
 pytestmark = pytest.mark.timeout(90)
 
-LOGDIVE = Path(sys.executable).with_name("logdive")
-APP_TOKEN = "xapp-1-A0LOGDIVE-4242-standinappsecret"
 # Bolt's warning when it is given a client and also finds SLACK_BOT_TOKEN in the environment.
 UNUSED_TOKEN_WARNING = "`token` will be unused"
 # A signalled bot closes its socket, drains its work and exits within this; a refused token ends it
@@ -69,45 +65,6 @@ INTAKE_BLOCKS = {
     "paid_plan_confirmed",
     "description",
 }
-
-
-def _closed_port() -> int:
-    """A local port nothing listens on: GitLab, which these tests must never need."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def socket_env(
-    slack: SlackStandIn, database_url: str, tmp_path: Path, **overrides: str | None
-) -> dict[str, str]:
-    """What `logdive socket` needs (bot/runtime.py REQUIRED["socket"]), and the role groups of the harness."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GITLAB_", "LOGDIVE_"))}
-    env.pop("DATABASE_URL", None)
-    settings: dict[str, str | None] = {
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_APP_TOKEN": APP_TOKEN,
-        "SLACK_API_URL": slack.base_url,
-        "DATABASE_URL": database_url,
-        "GITLAB_URL": f"http://127.0.0.1:{_closed_port()}",
-        "GITLAB_TOKEN": "glpat-standin",
-        "LOGDIVE_GITLAB_MAX_RETRIES": "0",
-        "LOGDIVE_CASE_CHANNEL": CASE_CHANNEL,
-        "LOGDIVE_SIRT_PROJECT": "gitlab-com/gl-security/sirt/logdive",
-        "LOGDIVE_AUDIT_GAP_PROJECT": "gitlab-com/gl-security/sirt/audit-gaps",
-        "LOGDIVE_CSM_GROUP": "S0CSM",
-        "LOGDIVE_SUPPORT_GROUP": "S0SUP",
-        "LOGDIVE_SIRT_GROUP": "S0SIR",
-        "LOGDIVE_LEGAL_GROUP": "S0LEG",
-        "LOGDIVE_ARTEFACT_DIR": str(tmp_path / "artefacts"),
-        "LOGDIVE_LOG_LEVEL": "INFO",
-        "COLUMNS": "200",
-        "NO_COLOR": "1",
-        "TERM": "dumb",
-        **overrides,
-    }
-    env.update({k: v for k, v in settings.items() if v is not None})
-    return env
 
 
 @dataclass
@@ -234,7 +191,7 @@ def start_socket_bot(database_url: str, slack: SlackStandIn, tmp_path: Path) -> 
         with log.open("wb") as sink:
             process = subprocess.Popen(
                 [str(LOGDIVE), "socket"],
-                env=socket_env(slack, database_url, tmp_path, **overrides),
+                env=bot_env(slack, database_url, tmp_path, **overrides),
                 cwd=tmp_path,
                 stdin=subprocess.DEVNULL,
                 stdout=sink,
@@ -472,7 +429,7 @@ def test_transient_link_failures_are_retried(start_socket_bot: StartBot, slack: 
 def test_an_unreachable_slack_is_retried_until_a_stop_signal(
     start_socket_bot: StartBot, slack: SlackStandIn
 ) -> None:
-    bot = start_socket_bot(connect=False, SLACK_API_URL=f"http://127.0.0.1:{_closed_port()}/api/")
+    bot = start_socket_bot(connect=False, SLACK_API_URL=f"http://127.0.0.1:{closed_port()}/api/")
     deadline = time.monotonic() + 20
     while bot.output().count("socket.link_failed") < 2:  # after 1 s, then 2 s
         assert bot.process.poll() is None, bot.output()[-4000:]
@@ -492,7 +449,7 @@ def _run_socket(
     started = time.monotonic()
     done = subprocess.run(
         [str(LOGDIVE), "socket"],
-        env=socket_env(slack, database_url, tmp_path, **overrides),
+        env=bot_env(slack, database_url, tmp_path, **overrides),
         cwd=tmp_path,
         capture_output=True,
         text=True,
