@@ -42,3 +42,6 @@ class Assessment(BaseModel):
     route: Route | None  # None unless the request can go ahead (eligible or after an exception)
     rules: tuple[RuleResult, ...]
     notes: tuple[str, ...] = ()  # e.g. the longer-turnaround note for windows beyond 7 days
+    # Hours of extra effort a scope wider than standard costs (None within standard); the scope rule's
+    # reason says whether the customer accepted them (request.scope_cost_accepted).
+    extra_effort_hours: float | None = None

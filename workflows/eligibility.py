@@ -7,6 +7,7 @@ the policy and *now*, and says in a CSM's words why it passed or failed and what
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from dateutil.relativedelta import relativedelta
@@ -274,6 +275,39 @@ def window(request: LogDiveRequest, facts: DirectoryFacts, policy: Policy, now: 
     return _ok("window", f"The window {span} lies within the last {months} {unit}.")
 
 
+@dataclass(frozen=True)
+class ExtraEffort:
+    """What makes a scope wider than standard, and the extra effort it costs."""
+
+    hours: float
+    over: tuple[str, ...]  # e.g. "12 resources (maximum 10)"
+    costs: tuple[str, ...]  # e.g. "2 × 2 h per extra resource"
+    narrow_to: tuple[str, ...]  # e.g. "10 resources"
+
+
+def extra_effort(request: LogDiveRequest, policy: Policy) -> ExtraEffort | None:
+    """The extra effort of a scope beyond the policy's maxima; None when the scope is within them."""
+    rules = policy.eligibility
+    resources, events = request.resources.size, len(request.event_types)
+    extra_resources = max(0, resources - rules.max_resources)
+    extra_events = max(0, events - rules.max_event_types)
+    if not (extra_resources or extra_events):
+        return None
+    over, costs, narrow = [], [], []
+    if extra_resources:
+        over.append(f"{resources} resources (maximum {rules.max_resources})")
+        costs.append(f"{extra_resources} × {rules.extra_effort_hours_per_resource:g} h per extra resource")
+        narrow.append(f"{rules.max_resources} resources")
+    if extra_events:
+        over.append(f"{events} event types (maximum {rules.max_event_types})")
+        costs.append(f"{extra_events} × {rules.extra_effort_hours_per_event_type:g} h per extra event type")
+        narrow.append(f"{rules.max_event_types} event types")
+    hours = extra_resources * rules.extra_effort_hours_per_resource + (
+        extra_events * rules.extra_effort_hours_per_event_type
+    )
+    return ExtraEffort(hours=hours, over=tuple(over), costs=tuple(costs), narrow_to=tuple(narrow))
+
+
 def scope(request: LogDiveRequest, facts: DirectoryFacts, policy: Policy, now: datetime) -> RuleResult:
     """At least one resource and one event type; beyond the maxima the customer must narrow or pay."""
     rules = policy.eligibility
@@ -287,33 +321,24 @@ def scope(request: LogDiveRequest, facts: DirectoryFacts, policy: Policy, now: d
             "Name at least one project, group or user, and at least one event type or log category.",
             overridable=False,
         )
-    extra_resources = max(0, resources - rules.max_resources)
-    extra_events = max(0, events - rules.max_event_types)
-    if not (extra_resources or extra_events):
+    extra = extra_effort(request, policy)
+    if extra is None:
+        # Within standard: an accepted extra cost changes nothing, as there is none.
         return _ok(
             "scope",
             f"{resources} of at most {rules.max_resources} resources and {events} of at most "
             f"{rules.max_event_types} event types.",
         )
-    hours = extra_resources * rules.extra_effort_hours_per_resource + (
-        extra_events * rules.extra_effort_hours_per_event_type
-    )
-    over, costs, narrow = [], [], []
-    if extra_resources:
-        over.append(f"{resources} resources (maximum {rules.max_resources})")
-        costs.append(f"{extra_resources} × {rules.extra_effort_hours_per_resource:g} h per extra resource")
-        narrow.append(f"{rules.max_resources} resources")
-    if extra_events:
-        over.append(f"{events} event types (maximum {rules.max_event_types})")
-        costs.append(f"{extra_events} × {rules.extra_effort_hours_per_event_type:g} h per extra event type")
-        narrow.append(f"{rules.max_event_types} event types")
+    wider = f"The scope is wider than standard: {' and '.join(extra.over)}."
+    effort = f"about {extra.hours:g} hours of extra effort ({' + '.join(extra.costs)})"
+    if request.scope_cost_accepted:
+        return _ok("scope", f"{wider} The customer accepted {effort}.")
     return RuleResult(
         id="scope",
         outcome=Outcome.RESCOPE,
-        reason=f"The scope is wider than standard: {' and '.join(over)}. That is about {hours:g} hours of "
-        f"extra effort ({' + '.join(costs)}).",
-        remedy=f"Narrow to at most {' and '.join(narrow)}, or accept the stated cost "
-        f"(about {hours:g} extra hours).",
+        reason=f"{wider} That is {effort}.",
+        remedy=f"Narrow to at most {' and '.join(extra.narrow_to)}, or record that the customer accepts "
+        f"the stated cost (about {extra.hours:g} extra hours; scope_cost_accepted).",
     )
 
 
@@ -361,4 +386,11 @@ def evaluate(request: LogDiveRequest, facts: DirectoryFacts, policy: Policy, now
     notes: tuple[str, ...] = ()
     if decision in (Decision.ELIGIBLE, Decision.EXCEPTION_REQUIRED):
         chosen, notes = route(request, policy, now)
-    return Assessment(decision=decision, route=chosen, rules=results, notes=notes)
+    extra = extra_effort(request, policy)
+    return Assessment(
+        decision=decision,
+        route=chosen,
+        rules=results,
+        notes=notes,
+        extra_effort_hours=extra.hours if extra else None,
+    )

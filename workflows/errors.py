@@ -34,6 +34,7 @@ ALLOWED: dict[str, str] = {
     "event_types": "a list of GitLab audit event types or log categories, e.g. [member_updated, sign_ins]",
     "personal_data": "true or false",
     "paid_plan_confirmed": "true or false",
+    "scope_cost_accepted": "true or false (true: the customer accepted the extra effort a wider scope costs)",
     "log_sources": "a list of: " + ", ".join(source.value for source in LogSource),
     "description": "text of at most 3000 characters",
     "ticket_reference": "text of at most 200 characters",

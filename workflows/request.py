@@ -76,6 +76,8 @@ class LogDiveRequest(BaseModel):
     personal_data: bool = False
     log_sources: tuple[LogSource, ...] = (LogSource.APPLICATION,)
     paid_plan_confirmed: bool = False
+    # The CSM's record that the customer accepted the extra effort quoted for a scope wider than standard.
+    scope_cost_accepted: bool = False
     description: str = Field(default="", max_length=3000)
     ticket_reference: str | None = Field(default=None, max_length=200)
 

@@ -355,7 +355,8 @@ def test_scope_beyond_the_maxima_is_rescoped_with_a_cost() -> None:
     assert "12 resources (maximum 10) and 13 event types (maximum 10)" in result.reason
     assert "about 7 hours of extra effort" in result.reason  # 2 × 2 h + 3 × 1 h
     assert result.remedy == (
-        "Narrow to at most 10 resources and 10 event types, or accept the stated cost (about 7 extra hours)."
+        "Narrow to at most 10 resources and 10 event types, or record that the customer accepts the stated "
+        "cost (about 7 extra hours; scope_cost_accepted)."
     )
     assert assessment.decision is Decision.RESCOPE and assessment.route is None
 
@@ -364,7 +365,81 @@ def test_rescope_cost_uses_the_policy_figures() -> None:
     policy = Policy(eligibility=EligibilityPolicy(max_resources=1, extra_effort_hours_per_resource=1.5))
     result = rule("scope", request(resources={"users": ["a", "b", "c"]}), policy=policy)
     assert "about 3 hours" in result.reason and "2 × 1.5 h per extra resource" in result.reason
-    assert result.remedy == "Narrow to at most 1 resources, or accept the stated cost (about 3 extra hours)."
+    assert result.remedy == (
+        "Narrow to at most 1 resources, or record that the customer accepts the stated cost "
+        "(about 3 extra hours; scope_cost_accepted)."
+    )
+
+
+def _users(n: int) -> dict[str, list[str]]:
+    return {"users": [f"user{i}" for i in range(n)]}
+
+
+@pytest.mark.parametrize("accepted", [False, True])
+def test_an_accepted_cost_changes_nothing_at_the_standard_limit(accepted: bool) -> None:
+    req = request(
+        resources=_users(10), event_types=[f"type_{i}" for i in range(10)], scope_cost_accepted=accepted
+    )
+    assessment = eligibility.evaluate(req, facts_for(req), POLICY, NOW)
+    result = assessment.rules[4]
+    assert result.outcome is Outcome.PASS and result.remedy is None
+    assert result.reason == "10 of at most 10 resources and 10 of at most 10 event types."
+    assert assessment.decision is Decision.ELIGIBLE and assessment.extra_effort_hours is None
+
+
+def test_one_over_the_limit_needs_a_rescope_unless_the_cost_is_accepted() -> None:
+    narrow = request(resources=_users(11))
+    assert rule("scope", narrow).outcome is Outcome.RESCOPE
+    accepted = request(resources=_users(11), scope_cost_accepted=True)
+    assessment = eligibility.evaluate(accepted, facts_for(accepted), POLICY, NOW)
+    result = assessment.rules[4]
+    assert result.outcome is Outcome.PASS and result.remedy is None
+    assert result.reason == (
+        "The scope is wider than standard: 11 resources (maximum 10). The customer accepted about 2 hours "
+        "of extra effort (1 × 2 h per extra resource)."
+    )
+    assert assessment.decision is Decision.ELIGIBLE and assessment.extra_effort_hours == 2
+
+
+def test_accepted_cost_states_the_same_hours_the_rescope_quoted() -> None:
+    wide = {"resources": _users(12), "event_types": [f"type_{i}" for i in range(13)]}
+    quoted = eligibility.evaluate(request(**wide), facts_for(request(**wide)), POLICY, NOW)
+    req = request(**wide, scope_cost_accepted=True)
+    accepted = eligibility.evaluate(req, facts_for(req), POLICY, NOW)
+    assert quoted.extra_effort_hours == accepted.extra_effort_hours == 7  # 2 × 2 h + 3 × 1 h
+    assert "about 7 hours of extra effort (2 × 2 h per extra resource + 3 × 1 h per extra event type)" in (
+        accepted.rules[4].reason
+    )
+    assert "12 resources (maximum 10) and 13 event types (maximum 10)" in accepted.rules[4].reason
+    assert accepted.decision is Decision.ELIGIBLE
+    # Wider than Support takes: SIRT, as before the cost was accepted.
+    assert accepted.route is Route.SECURITY
+    assert "12 resources are in scope" in " ".join(accepted.notes)
+
+
+def test_an_accepted_cost_lifts_no_other_rule() -> None:
+    foreign = request(
+        resources={"users": [f"user{i}" for i in range(11)], "projects": ["other/api"]},
+        scope_cost_accepted=True,
+    )
+    assessment = eligibility.evaluate(foreign, facts_for(foreign), POLICY, NOW)
+    assert {r.id: r.outcome for r in assessment.rules}["ownership"] is Outcome.FAIL
+    assert assessment.rules[4].outcome is Outcome.PASS
+    assert assessment.decision is Decision.INELIGIBLE and assessment.route is None
+
+    old = request(
+        resources=_users(11),
+        window=window(NOW - timedelta(days=40), NOW - timedelta(days=1)),
+        scope_cost_accepted=True,
+    )
+    assessment = eligibility.evaluate(old, facts_for(old), POLICY, NOW)
+    assert {r.id: r.outcome for r in assessment.rules}["window"] is Outcome.EXCEPTION_REQUIRED
+    assert assessment.decision is Decision.EXCEPTION_REQUIRED and assessment.route is Route.SECURITY
+
+
+def test_an_accepted_cost_does_not_fill_an_empty_scope() -> None:
+    result = rule("scope", request(event_types=[], scope_cost_accepted=True))
+    assert result.outcome is Outcome.FAIL and result.reason == "The scope names no event types."
 
 
 # --- log sources -----------------------------------------------------------------------------------

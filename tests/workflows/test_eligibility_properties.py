@@ -155,6 +155,22 @@ def test_narrowing_the_scope_never_makes_a_request_worse(
 
 
 @given(case=cases(), policy=policies)
+def test_accepting_the_scope_cost_never_makes_a_request_worse(case: Any, policy: Policy) -> None:
+    request, facts, now = case
+    before = evaluate(request, facts, policy, now)
+    after = evaluate(request.model_copy(update={"scope_cost_accepted": True}), facts, policy, now)
+    event(f"{before.decision} -> {after.decision}")
+    assert RANK[after.decision] <= RANK[before.decision]
+    assert after.decision is not Decision.RESCOPE  # the only re-scope is a wide scope, now paid for
+    assert after.extra_effort_hours == before.extra_effort_hours
+    # Only the scope rule may change, from re-scope to pass; the route follows the scope, not the cost.
+    changed = [(b.id, b.outcome, a.outcome) for b, a in zip(before.rules, after.rules, strict=True) if b != a]
+    assert all(rule == "scope" and (b, a) == ("rescope", "pass") for rule, b, a in changed)
+    if before.route is not None:
+        assert after.route == before.route
+
+
+@given(case=cases(), policy=policies)
 def test_evaluate_is_deterministic(case: Any, policy: Policy) -> None:
     request, facts, now = case
     assert evaluate(request, facts, policy, now) == evaluate(request, facts, policy, now)

@@ -112,6 +112,15 @@ def test_log_sources_and_booleans() -> None:
     assert str(error) == "event_types: must be a list; got 'member_updated'"
 
 
+def test_scope_cost_accepted_is_a_boolean_defaulting_to_false() -> None:
+    assert LogDiveRequest.model_validate(EXAMPLE).scope_cost_accepted is False
+    assert LogDiveRequest.model_validate({**EXAMPLE, "scope_cost_accepted": True}).scope_cost_accepted is True
+    error = only(errors_for(scope_cost_accepted="perhaps"))
+    assert error.field == "scope_cost_accepted"
+    assert error.message == "must be true or false; got 'perhaps'"
+    assert error.allowed is not None and error.allowed.startswith("true or false")
+
+
 def test_long_values_are_cut_short_in_messages() -> None:
     error = only(errors_for(requester_username="a b" + "x" * 500))
     assert len(error.message) < 200 and "…" in error.message
