@@ -27,6 +27,8 @@ EVENT_TYPES = "event_types"
 PERSONAL_DATA = "personal_data"
 LOG_SOURCES = "log_sources"
 PAID_PLAN = "paid_plan_confirmed"
+SCOPE_COST = "scope_cost_accepted"  # offered only when a submission came back for re-scope
+SCOPE_COST_ACCEPTED = "accepted"
 DESCRIPTION = "description"
 
 # A pydantic error location (its first one or two parts) -> the block that shows it.
@@ -39,7 +41,17 @@ _BLOCK_FOR_LOCATION: dict[tuple[str, ...], str] = {
     ("resources", "users"): USERS,
     ("resources",): PROJECTS,
 }
-_FIELD_BLOCKS = {NAMESPACE, CONTACT, TICKET, EVENT_TYPES, PERSONAL_DATA, LOG_SOURCES, PAID_PLAN, DESCRIPTION}
+_FIELD_BLOCKS = {
+    NAMESPACE,
+    CONTACT,
+    TICKET,
+    EVENT_TYPES,
+    PERSONAL_DATA,
+    LOG_SOURCES,
+    PAID_PLAN,
+    SCOPE_COST,
+    DESCRIPTION,
+}
 ERROR_TEXT_LIMIT = 150  # Slack shows these under the field; keep them to a line or two
 _SPLIT = re.compile(r"[\s,;]+")
 
@@ -108,6 +120,7 @@ def read_submission(
         "personal_data": _selected(values, PERSONAL_DATA) == ["yes"],
         "log_sources": _selected(values, LOG_SOURCES),
         "paid_plan_confirmed": _selected(values, PAID_PLAN) == ["confirmed"],
+        "scope_cost_accepted": _selected(values, SCOPE_COST) == [SCOPE_COST_ACCEPTED],
         "description": _text(values, DESCRIPTION),
     }
     for block in (NAMESPACE, CONTACT):

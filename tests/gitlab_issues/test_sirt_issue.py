@@ -27,7 +27,10 @@ from tests.gitlab_issues.conftest import (
 from tests.gitlab_issues.test_gitlab_text import INJECTIONS
 from tests.gitlab_standin.markdown import read
 from tests.services.conftest import make_request
+from tests.workflows.factories import NOW, facts_for
 from workflows.assessment import Decision
+from workflows.eligibility import evaluate
+from workflows.policy import Policy
 from workflows.states import CaseState, Role
 
 SIRT, CSM, LEGAL = "U0SIR0001", "U0CSM0001", "U0LEG0001"
@@ -241,3 +244,27 @@ def test_event_rows_are_the_source_of_every_note(world: World, database_url: str
         assert isinstance(claimed, CaseEvent)
     [issue] = world.sirt_issues()
     assert issue.notes[0].body.startswith(f"<!-- logdive-event:{claimed.id} -->")
+
+
+def test_an_accepted_wider_scope_shows_its_extra_hours_once_on_the_issue(
+    world: World, database_url: str
+) -> None:
+    runtime = runtime_for(settings_for(world, database_url))
+    request = make_request(
+        resources={"projects": [f"acme-corp/p{i}" for i in range(12)]}, scope_cost_accepted=True
+    )
+    assessment = evaluate(request, facts_for(request), Policy(), NOW)
+    assert assessment.decision is Decision.ELIGIBLE
+    with session_scope(database_url) as session:
+        cases.record_intake(
+            session, request=request, assessment=assessment, actor=CSM, now=now(), idempotency_key="wide"
+        )
+    drain(runtime)
+    [issue] = world.sirt_issues()
+    text = issue.description
+    accepted = (
+        "**Scope**: passed. The scope is wider than standard: 12 resources (maximum 10). "
+        "The customer accepted about 4 hours of extra effort (2 × 2 h per extra resource)."
+    )
+    assert accepted in text, text
+    assert text.count("about 4 hours") == 1

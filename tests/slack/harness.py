@@ -93,8 +93,10 @@ def form_values(
     sources: tuple[str, ...] = ("application",),
     paid: bool = True,
     description: str = "A token nobody recognises.",
+    scope_cost_accepted: bool | None = None,
 ) -> dict[str, Any]:
-    """`view.state.values` as Slack sends them for the intake modal."""
+    """`view.state.values` as Slack sends them for the intake modal; `scope_cost_accepted` not None: the
+    re-scope form's "Wider scope" box, ticked or not."""
     now = datetime.now(UTC)
     start = start or now - timedelta(days=3)
     end = end or now - timedelta(days=1)
@@ -135,6 +137,19 @@ def form_values(
             ),
             one("description", text(description)),
         ]
+        + (
+            [
+                one(
+                    "scope_cost_accepted",
+                    {
+                        "type": "checkboxes",
+                        "selected_options": [{"value": "accepted"}] if scope_cost_accepted else [],
+                    },
+                )
+            ]
+            if scope_cost_accepted is not None
+            else []
+        )
     )
 
 

@@ -158,6 +158,14 @@ def case_message(case: Case, view: CaseView) -> tuple[str, list[Block]]:
         HeaderBlock(text=clip(f"{view.label} · {case.customer_namespace}", HEADER_TEXT)),
         SectionBlock(fields=[MarkdownTextObject(text=clip(f, SECTION_FIELD)) for f in fields]),
     ]
+    accepted = accepted_scope(case)
+    if accepted:
+        text = ":heavy_plus_sign: *Wider scope accepted* — "
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=text + escape_mrkdwn(accepted, SECTION_TEXT - len(text)))
+            )
+        )
     if case.description:
         # The CSM's own words: plain text, so nothing in them is read as formatting, links or mentions.
         blocks.append(
@@ -180,6 +188,14 @@ def case_message(case: Case, view: CaseView) -> tuple[str, list[Block]]:
         f"{view.label} ({STATE_LABELS[state]}): log-dive for {case.customer_namespace}", FALLBACK_TEXT
     )
     return text, blocks
+
+
+def accepted_scope(case: Case) -> str | None:
+    """The scope rule's reason (what is wider, the hours) when the customer accepted a wider scope's cost."""
+    assessment = case.assessment or {}
+    if not (case.request or {}).get("scope_cost_accepted") or assessment.get("extra_effort_hours") is None:
+        return None
+    return next((r.get("reason") for r in assessment.get("rules", []) if r.get("id") == "scope"), None)
 
 
 def _window(window: dict[str, Any]) -> str:

@@ -141,11 +141,17 @@ def decision_modal(
 
 
 def rescope_notice(assessment: Assessment, case_label: str) -> list[Block]:
+    hours = assessment.extra_effort_hours
+    accept = (
+        f"or tick *Wider scope* if the customer accepts about {hours:g} hours of extra effort, "
+        if hours is not None
+        else ""
+    )
     return [
         *assessment_blocks(assessment),
         SectionBlock(
             text=MarkdownTextObject(
-                text=f"Recorded as *{case_label}*. Narrow the request below as the remedies say, "
+                text=f"Recorded as *{case_label}*. Narrow the request below as the remedies say, {accept}"
                 "then resubmit."
             )
         ),

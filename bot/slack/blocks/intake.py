@@ -40,6 +40,14 @@ _CONFIRMED = Option(
 )
 
 
+def scope_cost_option(hours: float) -> Option:
+    return Option(
+        value=f.SCOPE_COST_ACCEPTED,
+        text=clip(f"The customer accepts the extra effort: about {hours:g} hours", OPTION_TEXT),
+        description=clip("Instead of narrowing the scope; the decision records the hours.", OPTION_TEXT),
+    )
+
+
 def event_type_option(name: str, catalog: Catalog) -> Option:
     category = catalog.categories.get(name)
     label = f"{category.title} (category)" if category else name
@@ -54,8 +62,10 @@ def intake_modal(
     request: LogDiveRequest | None = None,
     notice: Sequence[Block] = (),
     submit: str = "Check request",
+    extra_hours: float | None = None,
 ) -> View:
-    """`notice` goes above the form (e.g. what to narrow); `request` fills the fields again."""
+    """`notice` goes above the form (e.g. what to narrow); `request` fills the fields again;
+    `extra_hours` (a scope wider than standard) offers to accept that extra effort instead of narrowing."""
     r = request
     lines = "\n".join
 
@@ -169,6 +179,25 @@ def intake_modal(
                 if r and r.event_types
                 else None,
             ),
+        ),
+        *(
+            [
+                InputBlock(
+                    block_id=f.SCOPE_COST,
+                    label="Wider scope",
+                    optional=True,
+                    hint="Or narrow the projects, groups, users and event types above.",
+                    element=CheckboxesElement(
+                        action_id=f.SCOPE_COST,
+                        options=[scope_cost_option(extra_hours)],
+                        initial_options=[scope_cost_option(extra_hours)]
+                        if r and r.scope_cost_accepted
+                        else None,
+                    ),
+                )
+            ]
+            if extra_hours is not None
+            else []
         ),
         InputBlock(
             block_id=f.PERSONAL_DATA,

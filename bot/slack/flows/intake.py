@@ -116,6 +116,7 @@ async def assess_and_record(
             request=request,
             notice=rescope_notice(assessment, label),
             submit="Resubmit",
+            extra_hours=assessment.extra_effort_hours,
         )
     else:
         view = decision_modal(

@@ -71,12 +71,65 @@ def test_rescope_shows_what_to_narrow_and_the_form_again(bot: Bot) -> None:
     assert view["callback_id"] == "intake" and view["submit"]["text"] == "Resubmit"
     assert "Narrow the scope" in str(view) and "Remedy" in str(view)
     assert '"attempt":2' in view["private_metadata"]
+    assert "scope_cost_accepted" in _block_ids(view)
     # Edited and resubmitted: a new attempt of the same view is judged again.
     bot.submit(
         form_values(projects="acme-corp/api"), view_id=view_id, private_metadata=view["private_metadata"]
     )
     assert "Eligible" in str(_result(bot, view_id, count=2))
     assert [c.decision for c in bot.cases()] == ["rescope", "eligible"]
+
+
+def _block_ids(view: dict) -> list[str]:
+    return [block.get("block_id") for block in view["blocks"]]
+
+
+def test_a_wider_scope_can_be_accepted_instead_of_narrowed(bot: Bot) -> None:
+    view_id = bot.open_intake()
+    blank = bot.slack.calls_to("views.open", ok=True)[0].args["view"]
+    assert "scope_cost_accepted" not in _block_ids(blank)  # nothing to accept before a scope is judged
+    many = "\n".join(f"acme-corp/p{i}" for i in range(12))
+    bot.submit(form_values(projects=many), view_id=view_id)
+    view = _result(bot, view_id)
+    [offer] = [b for b in view["blocks"] if b.get("block_id") == "scope_cost_accepted"]
+    assert offer["type"] == "input" and offer["optional"] is True
+    assert offer["element"]["type"] == "checkboxes" and not offer["element"].get("initial_options")
+    [option] = offer["element"]["options"]
+    assert option["value"] == "accepted"
+    assert option["text"]["text"] == "The customer accepts the extra effort: about 4 hours"  # 2 × 2 h
+    assert "accepts about 4 hours of extra effort" in str(view)
+    # The scope fields are still there to narrow instead.
+    assert {"projects", "groups", "users", "event_types"} <= set(_block_ids(view))
+
+    # Resubmitted with the box ticked and the same wide scope, twice (a double click): one eligible case.
+    accepted = form_values(projects=many, scope_cost_accepted=True)
+    for _ in range(2):
+        bot.submit(accepted, view_id=view_id, private_metadata=view["private_metadata"])
+    decided = _result(bot, view_id, count=3)
+    assert "Eligible" in str(decided)
+    assert "The customer accepted about 4 hours of extra effort" in str(decided)
+    assert [c.decision for c in bot.cases()] == ["rescope", "eligible"]
+    case = bot.cases()[1]
+    assert case.route == "security" and case.request["scope_cost_accepted"] is True
+    posted = bot.slack.wait_for_call("chat.postMessage", lambda c: c.args["channel"] == CASE_CHANNEL)
+    assert "Wider scope accepted" in str(posted.args["blocks"])
+    assert "about 4 hours of extra effort" in str(posted.args["blocks"])
+    assert len([c for c in bot.slack.calls_to("chat.postMessage") if not c.args.get("thread_ts")]) == 1
+
+
+def test_the_box_left_unticked_comes_back_for_rescope_again(bot: Bot) -> None:
+    view_id = bot.open_intake()
+    many = "\n".join(f"acme-corp/p{i}" for i in range(11))
+    bot.submit(form_values(projects=many), view_id=view_id)
+    view = _result(bot, view_id)
+    bot.submit(
+        form_values(projects=many, scope_cost_accepted=False),
+        view_id=view_id,
+        private_metadata=view["private_metadata"],
+    )
+    again = _result(bot, view_id, count=2)
+    assert again["submit"]["text"] == "Resubmit" and "scope_cost_accepted" in _block_ids(again)
+    assert [c.decision for c in bot.cases()] == ["rescope", "rescope"]
 
 
 def test_ineligible_request_is_recorded_and_nothing_is_created(bot: Bot) -> None:
