@@ -147,6 +147,30 @@ def test_too_many_resources_need_a_rescope(check: Any) -> None:
     assert rules["scope"]["outcome"] == "rescope"
 
 
+def test_an_accepted_cost_makes_a_wide_scope_eligible_for_sirt(check: Any) -> None:
+    projects = ["acme-corp/api", *(f"acme-corp/svc-{n}" for n in range(12))]  # 13 resources
+    done = check(_request(resources={"projects": projects}, scope_cost_accepted=True), "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert set(result) == {"decision", "route", "rules", "notes"}
+    assert (result["decision"], result["route"]) == ("eligible", "security")
+    scope = {r["id"]: r for r in result["rules"]}["scope"]
+    assert scope["outcome"] == "pass" and scope["remedy"] is None
+    assert scope["reason"] == (
+        "The scope is wider than standard: 13 resources (maximum 10). The customer accepted about 6 hours "
+        "of extra effort (3 × 2 h per extra resource)."
+    )
+    human = check(_request(resources={"projects": projects}, scope_cost_accepted=True), suffix=".yaml")
+    assert human.returncode == 0 and "decision: eligible" in human.stdout
+
+
+def test_scope_cost_accepted_must_be_true_or_false(check: Any) -> None:
+    done = check(_request(scope_cost_accepted="perhaps"), "--json")
+    assert done.returncode == 2
+    assert "scope_cost_accepted: must be true or false; got 'perhaps'" in done.stderr
+    assert [e["field"] for e in json.loads(done.stdout)["errors"]] == ["scope_cost_accepted"]
+
+
 def test_access_logs_are_not_supported(check: Any) -> None:
     result, rules = _refused(check, _request(log_sources=["application", "access"]))
     assert result["decision"] == "ineligible"

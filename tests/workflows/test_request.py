@@ -113,7 +113,9 @@ def test_log_sources_and_booleans() -> None:
 
 
 def test_scope_cost_accepted_is_a_boolean_defaulting_to_false() -> None:
-    assert LogDiveRequest.model_validate(EXAMPLE).scope_cost_accepted is False
+    assert EXAMPLE["scope_cost_accepted"] is False  # the example lists every field
+    unset = {k: v for k, v in EXAMPLE.items() if k != "scope_cost_accepted"}
+    assert LogDiveRequest.model_validate(unset).scope_cost_accepted is False
     assert LogDiveRequest.model_validate({**EXAMPLE, "scope_cost_accepted": True}).scope_cost_accepted is True
     error = only(errors_for(scope_cost_accepted="perhaps"))
     assert error.field == "scope_cost_accepted"
