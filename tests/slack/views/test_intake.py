@@ -63,11 +63,16 @@ def test_the_same_submission_delivered_twice_makes_one_case(bot: Bot) -> None:
     assert len([c for c in bot.slack.calls_to("chat.postMessage") if not c.args.get("thread_ts")]) == 1
 
 
-def test_rescope_shows_what_to_narrow_and_the_form_again(bot: Bot) -> None:
+def _too_wide(bot: Bot, projects: int) -> tuple[str, str, dict]:
+    """Open the form, submit more projects than the standard scope: (view id, the projects, the view back)."""
     view_id = bot.open_intake()
-    many = "\n".join(f"acme-corp/p{i}" for i in range(12))
+    many = "\n".join(f"acme-corp/p{i}" for i in range(projects))
     bot.submit(form_values(projects=many), view_id=view_id)
-    view = _result(bot, view_id)
+    return view_id, many, _result(bot, view_id)
+
+
+def test_rescope_shows_what_to_narrow_and_the_form_again(bot: Bot) -> None:
+    view_id, _, view = _too_wide(bot, 12)
     assert view["callback_id"] == "intake" and view["submit"]["text"] == "Resubmit"
     assert "Narrow the scope" in str(view) and "Remedy" in str(view)
     assert '"attempt":2' in view["private_metadata"]
@@ -85,12 +90,9 @@ def _block_ids(view: dict) -> list[str]:
 
 
 def test_a_wider_scope_can_be_accepted_instead_of_narrowed(bot: Bot) -> None:
-    view_id = bot.open_intake()
+    view_id, many, view = _too_wide(bot, 12)
     blank = bot.slack.calls_to("views.open", ok=True)[0].args["view"]
     assert "scope_cost_accepted" not in _block_ids(blank)  # nothing to accept before a scope is judged
-    many = "\n".join(f"acme-corp/p{i}" for i in range(12))
-    bot.submit(form_values(projects=many), view_id=view_id)
-    view = _result(bot, view_id)
     [offer] = [b for b in view["blocks"] if b.get("block_id") == "scope_cost_accepted"]
     assert offer["type"] == "input" and offer["optional"] is True
     assert offer["element"]["type"] == "checkboxes" and not offer["element"].get("initial_options")
@@ -118,10 +120,7 @@ def test_a_wider_scope_can_be_accepted_instead_of_narrowed(bot: Bot) -> None:
 
 
 def test_the_box_left_unticked_comes_back_for_rescope_again(bot: Bot) -> None:
-    view_id = bot.open_intake()
-    many = "\n".join(f"acme-corp/p{i}" for i in range(11))
-    bot.submit(form_values(projects=many), view_id=view_id)
-    view = _result(bot, view_id)
+    view_id, many, view = _too_wide(bot, 11)
     bot.submit(
         form_values(projects=many, scope_cost_accepted=False),
         view_id=view_id,
