@@ -10,6 +10,7 @@ from bot.db.engine import session_scope
 from bot.db.models import Case
 from tests.slack.harness import CASE_CHANNEL, CSM, SUPPORT, Bot, FactsDirectory
 from workflows.eligibility import evaluate
+from workflows.policy import Policy
 from workflows.request import LogDiveRequest
 from workflows.states import Role
 
@@ -30,14 +31,13 @@ def request(description: str = "Who made this token?", ticket: str = "ZD-7") -> 
     )
 
 
-def make_case(bot: Bot, kind: str = "eligible", **request_fields: str) -> Case:
-    """kind: eligible | exception (exception required) | pending (exception requested) | triaged."""
+def record_case(database_url: str, policy: Policy, *, plan: str = "ultimate", **request_fields: str) -> int:
+    """A case recorded by the case service as an intake would record it; its thread comes from the outbox."""
     req = request(**request_fields)
-    facts = FactsDirectory(plan="free" if kind in ("exception", "pending") else "ultimate").facts_for(req)
     now = datetime.now(UTC)
-    assessment = evaluate(req, facts, bot.runtime.policy, now)
-    with session_scope(bot.database_url) as session:
-        case, _ = cases.record_intake(
+    assessment = evaluate(req, FactsDirectory(plan=plan).facts_for(req), policy, now)
+    with session_scope(database_url) as session:
+        case, created = cases.record_intake(
             session,
             request=req,
             assessment=assessment,
@@ -46,8 +46,15 @@ def make_case(bot: Bot, kind: str = "eligible", **request_fields: str) -> Case:
             idempotency_key=f"test:{uuid.uuid4()}",
             channel=CASE_CHANNEL,
         )
-        case_id = case.id
-    assert case_id is not None
+        assert created and case.id is not None
+        return case.id
+
+
+def make_case(bot: Bot, kind: str = "eligible", **request_fields: str) -> Case:
+    """kind: eligible | exception (exception required) | pending (exception requested) | triaged."""
+    plan = "free" if kind in ("exception", "pending") else "ultimate"
+    case_id = record_case(bot.database_url, bot.runtime.policy, plan=plan, **request_fields)
+    now = datetime.now(UTC)
     with session_scope(bot.database_url) as session:
         if kind == "pending":
             cases.request_exception(

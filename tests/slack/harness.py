@@ -49,6 +49,24 @@ USERS = {
 }
 
 
+# The intake form's fields, by block id: where Slack shows a field's error.
+INTAKE_BLOCKS = {
+    "customer_namespace",
+    "requester_username",
+    "ticket_reference",
+    "window_start",
+    "window_end",
+    "projects",
+    "groups",
+    "users",
+    "event_types",
+    "personal_data",
+    "log_sources",
+    "paid_plan_confirmed",
+    "description",
+}
+
+
 class FactsDirectory:
     """The customer directory as a test decides it: `plan` and `foreign` (paths the customer does not own)."""
 

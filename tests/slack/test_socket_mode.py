@@ -11,7 +11,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -22,26 +21,24 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import col, select
 
-from bot import cases
 from bot.db.engine import session_scope
 from bot.db.models import Case, CaseEvent
 from bot.settings import Settings
 from tests.slack.bot_process import APP_TOKEN, LOGDIVE, bot_env, closed_port
-from tests.slack.cases_setup import request as case_request
+from tests.slack.cases_setup import record_case
 from tests.slack.harness import (
     BOT_TOKEN,
     CASE_CHANNEL,
     CSM,
     GROUPS,
+    INTAKE_BLOCKS,
     NOBODY,
     TEAM,
     USERS,
-    FactsDirectory,
     form_values,
 )
 from tests.slack_standin import SlackStandIn, SocketModeStandIn
 from tests.slack_standin.socket_mode import ACK_DEADLINE_SECONDS, Ack
-from workflows.eligibility import evaluate
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -50,21 +47,6 @@ UNUSED_TOKEN_WARNING = "`token` will be unused"
 # A signalled bot closes its socket, drains its work and exits within this; a refused token ends it
 # within this of start-up (Python, the imports and the migrations take about 2 s of it).
 STOP_SECONDS = 5.0
-INTAKE_BLOCKS = {
-    "customer_namespace",
-    "requester_username",
-    "ticket_reference",
-    "window_start",
-    "window_end",
-    "projects",
-    "groups",
-    "users",
-    "event_types",
-    "personal_data",
-    "log_sources",
-    "paid_plan_confirmed",
-    "description",
-}
 
 
 @dataclass
@@ -315,22 +297,7 @@ def test_malformed_intake_comes_back_as_field_errors_in_the_ack(start_socket_bot
 
 def _case_awaiting_claim(database_url: str) -> int:
     """An eligible support-route case, recorded before the bot starts; its outbox posts the thread."""
-    req = case_request()
-    now = datetime.now(UTC)
-    policy = Settings(database_url=database_url).load_policy()
-    assessment = evaluate(req, FactsDirectory().facts_for(req), policy, now)
-    with session_scope(database_url) as session:
-        case, created = cases.record_intake(
-            session,
-            request=req,
-            assessment=assessment,
-            actor=CSM,
-            now=now,
-            idempotency_key=f"test:{uuid.uuid4()}",
-            channel=CASE_CHANNEL,
-        )
-        assert created and case.id is not None
-        return case.id
+    return record_case(database_url, Settings(database_url=database_url).load_policy())
 
 
 def _case(database_url: str, case_id: int) -> Case:
