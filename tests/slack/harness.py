@@ -67,6 +67,25 @@ INTAKE_BLOCKS = {
 }
 
 
+def command_payload(text: str, user: str, response_url: str, trigger_id: str) -> dict[str, str]:
+    """`/security` as Slack sends it (form fields over HTTP, the payload of a Socket Mode envelope)."""
+    return {
+        "token": "legacy",
+        "team_id": TEAM,
+        "team_domain": "standin",
+        "channel_id": "C0GENERAL",
+        "channel_name": "general",
+        "user_id": user,
+        "user_name": "someone",
+        "command": "/security",
+        "text": text,
+        "api_app_id": "A0LOGDIVE",
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": trigger_id,
+    }
+
+
 class FactsDirectory:
     """The customer directory as a test decides it: `plan` and `foreign` (paths the customer does not own)."""
 
@@ -211,20 +230,7 @@ class Bot:
         n = next(self._ids)
         return self.signed_post(
             urlencode(
-                {
-                    "token": "legacy",
-                    "team_id": TEAM,
-                    "team_domain": "standin",
-                    "channel_id": "C0GENERAL",
-                    "channel_name": "general",
-                    "user_id": user,
-                    "user_name": "someone",
-                    "command": "/security",
-                    "text": text,
-                    "api_app_id": "A0LOGDIVE",
-                    "response_url": self.slack.response_url(f"cmd{n}"),
-                    "trigger_id": trigger_id or f"trigger-{n}",
-                }
+                command_payload(text, user, self.slack.response_url(f"cmd{n}"), trigger_id or f"trigger-{n}")
             )
         )
 

@@ -35,6 +35,7 @@ from tests.slack.harness import (
     NOBODY,
     TEAM,
     USERS,
+    command_payload,
     form_values,
 )
 from tests.slack_standin import SlackStandIn, SocketModeStandIn
@@ -74,21 +75,7 @@ class SocketBot:
         n = next(self._ids)
         return self.link.push(
             "slash_commands",
-            {
-                "token": "legacy",
-                "team_id": TEAM,
-                "team_domain": "standin",
-                "channel_id": "C0GENERAL",
-                "channel_name": "general",
-                "user_id": user,
-                "user_name": "someone",
-                "command": "/security",
-                "text": text,
-                "api_app_id": "A0LOGDIVE",
-                "is_enterprise_install": "false",
-                "response_url": self.slack.response_url(f"cmd{n}"),
-                "trigger_id": trigger_id or f"trigger-s{n}",
-            },
+            command_payload(text, user, self.slack.response_url(f"cmd{n}"), trigger_id or f"trigger-s{n}"),
         )
 
     def submit(self, values: dict[str, Any], *, view_id: str, user: str = CSM) -> str:
