@@ -43,5 +43,5 @@ class Assessment(BaseModel):
     rules: tuple[RuleResult, ...]
     notes: tuple[str, ...] = ()  # e.g. the longer-turnaround note for windows beyond 7 days
     # Hours of extra effort a scope wider than standard costs (None within standard); the scope rule's
-    # reason says whether the customer accepted them (request.scope_cost_accepted).
+    # reason says whether the customer accepted them (request.scope_cost_accepted_hours).
     extra_effort_hours: float | None = None

@@ -305,6 +305,8 @@ def extra_effort(request: LogDiveRequest, policy: Policy) -> ExtraEffort | None:
     hours = extra_resources * rules.extra_effort_hours_per_resource + (
         extra_events * rules.extra_effort_hours_per_event_type
     )
+    # To the millionth of an hour: 3 × 0.1 h is the 0.3 h people read and accept, not 0.30000000000000004.
+    hours = round(hours, 6)
     return ExtraEffort(hours=hours, over=tuple(over), costs=tuple(costs), narrow_to=tuple(narrow))
 
 
@@ -330,16 +332,39 @@ def scope(request: LogDiveRequest, facts: DirectoryFacts, policy: Policy, now: d
             f"{rules.max_event_types} event types.",
         )
     wider = f"The scope is wider than standard: {' and '.join(extra.over)}."
-    effort = f"about {extra.hours:g} hours of extra effort ({' + '.join(extra.costs)})"
-    if request.scope_cost_accepted:
-        return _ok("scope", f"{wider} The customer accepted {effort}.")
+    costs = " + ".join(extra.costs)
+    accepted = request.scope_cost_accepted_hours
+    if accepted is not None and accepted >= extra.hours:
+        if accepted == extra.hours:
+            return _ok(
+                "scope",
+                f"{wider} The customer accepted about {extra.hours:g} hours of extra effort ({costs}).",
+            )
+        return _ok(
+            "scope",
+            f"{wider} The customer accepted up to {accepted:g} hours of extra effort; this scope needs about "
+            f"{extra.hours:g} ({costs}).",
+        )
+    if accepted is None:
+        reason = f"{wider} That is about {extra.hours:g} hours of extra effort ({costs})."
+    else:
+        shown, needed = _two_figures(accepted, extra.hours)
+        reason = (
+            f"{wider} The customer accepted about {shown} hours; this scope needs about {needed} ({costs})."
+        )
     return RuleResult(
         id="scope",
         outcome=Outcome.RESCOPE,
-        reason=f"{wider} That is {effort}.",
+        reason=reason,
         remedy=f"Narrow to at most {' and '.join(extra.narrow_to)}, or record that the customer accepts "
-        f"the stated cost (about {extra.hours:g} extra hours; scope_cost_accepted).",
+        f"the stated cost (about {extra.hours:g} extra hours; scope_cost_accepted_hours).",
     )
+
+
+def _two_figures(accepted: float, needed: float) -> tuple[str, str]:
+    """Both figures short, unless short they would read the same (e.g. 3.9999999 and 4)."""
+    short = f"{accepted:g}", f"{needed:g}"
+    return short if short[0] != short[1] else (repr(accepted), repr(needed))
 
 
 def log_sources(request: LogDiveRequest, facts: DirectoryFacts, policy: Policy, now: datetime) -> RuleResult:

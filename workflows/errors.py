@@ -34,7 +34,8 @@ ALLOWED: dict[str, str] = {
     "event_types": "a list of GitLab audit event types or log categories, e.g. [member_updated, sign_ins]",
     "personal_data": "true or false",
     "paid_plan_confirmed": "true or false",
-    "scope_cost_accepted": "true or false (true: the customer accepted the extra effort a wider scope costs)",
+    "scope_cost_accepted_hours": "a number of hours, 0 or more: the extra effort of a scope wider than "
+    "standard the customer accepted, e.g. 4; null or absent: not accepted",
     "log_sources": "a list of: " + ", ".join(source.value for source in LogSource),
     "description": "text of at most 3000 characters",
     "ticket_reference": "text of at most 200 characters",
@@ -112,6 +113,12 @@ def _describe(detail: ErrorDetails) -> FieldError:
         message = f"must be true or false; got {_shown(value)}"
     elif kind in ("tuple_type", "list_type"):
         message = f"must be a list; got {_shown(value)}"
+    elif kind in ("float_parsing", "float_type"):
+        message = f"must be a number; got {_shown(value)}"
+    elif kind == "finite_number":
+        message = f"must be a finite number; got {_shown(value)}"
+    elif kind == "greater_than_equal":
+        message = f"must be at least {ctx.get('ge', 0):g}; got {_shown(value)}"
     elif kind == "string_type":
         message = f"must be text; got {_shown(value)}"
     elif kind == "string_too_long":

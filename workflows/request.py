@@ -76,8 +76,9 @@ class LogDiveRequest(BaseModel):
     personal_data: bool = False
     log_sources: tuple[LogSource, ...] = (LogSource.APPLICATION,)
     paid_plan_confirmed: bool = False
-    # The CSM's record that the customer accepted the extra effort quoted for a scope wider than standard.
-    scope_cost_accepted: bool = False
+    # The customer accepted up to this many extra hours of effort for a scope wider than standard (the CSM's
+    # record of the figure quoted to them); None: not accepted.
+    scope_cost_accepted_hours: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     description: str = Field(default="", max_length=3000)
     ticket_reference: str | None = Field(default=None, max_length=200)
 
@@ -85,6 +86,14 @@ class LogDiveRequest(BaseModel):
     @classmethod
     def _strip_at(cls, value: object) -> object:
         return value.strip().removeprefix("@") if isinstance(value, str) else value
+
+    @field_validator("scope_cost_accepted_hours", mode="before")
+    @classmethod
+    def _hours_not_a_flag(cls, value: object) -> object:
+        # pydantic reads true as 1.0; a yes/no is not the figure the customer agreed to.
+        if isinstance(value, bool):
+            raise ValueError("must be a number of hours, not true or false")
+        return value
 
     @field_validator("event_types")
     @classmethod

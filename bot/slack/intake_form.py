@@ -5,6 +5,7 @@ Each input's block id names the request field it fills, so a validation error la
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -27,8 +28,7 @@ EVENT_TYPES = "event_types"
 PERSONAL_DATA = "personal_data"
 LOG_SOURCES = "log_sources"
 PAID_PLAN = "paid_plan_confirmed"
-SCOPE_COST = "scope_cost_accepted"  # offered only when a submission came back for re-scope
-SCOPE_COST_ACCEPTED = "accepted"
+SCOPE_COST = "scope_cost_accepted_hours"  # offered only when a submission came back for re-scope
 DESCRIPTION = "description"
 
 # A pydantic error location (its first one or two parts) -> the block that shows it.
@@ -54,6 +54,7 @@ _FIELD_BLOCKS = {
 }
 ERROR_TEXT_LIMIT = 150  # Slack shows these under the field; keep them to a line or two
 _SPLIT = re.compile(r"[\s,;]+")
+_HOURS = re.compile(r"\d{1,15}(\.\d{1,17})?(e[+-]?\d{1,3})?")  # what hours_value writes, and no more
 
 
 def block_for(location: tuple[Any, ...]) -> str:
@@ -85,6 +86,23 @@ def _selected(values: Mapping[str, Any], block_id: str) -> list[str]:
     return [str(option.get("value")) for option in options or []]
 
 
+def hours_value(hours: float) -> str:
+    """The "Wider scope" option's value: the hours it shows, exactly (read back by `_accepted_hours`)."""
+    return repr(float(hours))
+
+
+def _accepted_hours(values: Mapping[str, Any]) -> tuple[float | None, str | None]:
+    """The hours of the ticked "Wider scope" option (None: not ticked), or the error to show on it."""
+    ticked = _selected(values, SCOPE_COST)
+    if not ticked:
+        return None, None
+    if len(ticked) == 1 and _HOURS.fullmatch(ticked[0]):
+        hours = float(ticked[0])
+        if math.isfinite(hours):
+            return hours, None
+    return None, "Not an offered figure: untick the box and tick it again, or narrow the scope."
+
+
 def _moment(values: Mapping[str, Any], block_id: str) -> datetime | None:
     stamp = _element(values, block_id).get("selected_date_time")
     return datetime.fromtimestamp(int(stamp), UTC) if stamp is not None else None
@@ -106,6 +124,9 @@ def read_submission(
     unknown = catalog.unknown(event_types)
     if unknown:
         errors[EVENT_TYPES] = f"{len(unknown)} selected value(s) are not in the catalog: pick from the list."
+    accepted_hours, error = _accepted_hours(values)
+    if error:
+        errors[SCOPE_COST] = error
     raw = {
         "customer_namespace": _text(values, NAMESPACE),
         "requester_username": _text(values, CONTACT),
@@ -120,7 +141,7 @@ def read_submission(
         "personal_data": _selected(values, PERSONAL_DATA) == ["yes"],
         "log_sources": _selected(values, LOG_SOURCES),
         "paid_plan_confirmed": _selected(values, PAID_PLAN) == ["confirmed"],
-        "scope_cost_accepted": _selected(values, SCOPE_COST) == [SCOPE_COST_ACCEPTED],
+        "scope_cost_accepted_hours": accepted_hours,
         "description": _text(values, DESCRIPTION),
     }
     for block in (NAMESPACE, CONTACT):

@@ -149,7 +149,7 @@ def test_too_many_resources_need_a_rescope(check: Any) -> None:
 
 def test_an_accepted_cost_makes_a_wide_scope_eligible_for_sirt(check: Any) -> None:
     projects = ["acme-corp/api", *(f"acme-corp/svc-{n}" for n in range(12))]  # 13 resources
-    done = check(_request(resources={"projects": projects}, scope_cost_accepted=True), "--json")
+    done = check(_request(resources={"projects": projects}, scope_cost_accepted_hours=6), "--json")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert set(result) == {"decision", "route", "rules", "notes"}
@@ -160,15 +160,31 @@ def test_an_accepted_cost_makes_a_wide_scope_eligible_for_sirt(check: Any) -> No
         "The scope is wider than standard: 13 resources (maximum 10). The customer accepted about 6 hours "
         "of extra effort (3 × 2 h per extra resource)."
     )
-    human = check(_request(resources={"projects": projects}, scope_cost_accepted=True), suffix=".yaml")
+    human = check(_request(resources={"projects": projects}, scope_cost_accepted_hours=6), suffix=".yaml")
     assert human.returncode == 0 and "decision: eligible" in human.stdout
 
 
-def test_scope_cost_accepted_must_be_true_or_false(check: Any) -> None:
-    done = check(_request(scope_cost_accepted="perhaps"), "--json")
+def test_fewer_hours_accepted_than_the_scope_needs_is_a_rescope_naming_both(check: Any) -> None:
+    projects = ["acme-corp/api", *(f"acme-corp/svc-{n}" for n in range(12))]  # 13 resources: 6 hours
+    done = check(_request(resources={"projects": projects}, scope_cost_accepted_hours=2), "--json")
+    assert done.returncode == 1, done.stderr
+    result = json.loads(done.stdout)
+    assert (result["decision"], result["route"]) == ("rescope", None)
+    scope = {r["id"]: r for r in result["rules"]}["scope"]
+    assert scope["outcome"] == "rescope"
+    assert "The customer accepted about 2 hours; this scope needs about 6" in scope["reason"]
+    assert "scope_cost_accepted_hours" in scope["remedy"]
+
+
+def test_scope_cost_accepted_hours_must_be_a_number_of_hours(check: Any) -> None:
+    done = check(_request(scope_cost_accepted_hours=-2), "--json")
     assert done.returncode == 2
-    assert "scope_cost_accepted: must be true or false; got 'perhaps'" in done.stderr
-    assert [e["field"] for e in json.loads(done.stdout)["errors"]] == ["scope_cost_accepted"]
+    assert "scope_cost_accepted_hours: must be at least 0; got '-2'" in done.stderr
+    assert "a number of hours, 0 or more" in done.stderr  # what is allowed
+    assert [e["field"] for e in json.loads(done.stdout)["errors"]] == ["scope_cost_accepted_hours"]
+    # The old yes/no field is gone: true would have been a consent to no figure at all.
+    flag = check(_request(scope_cost_accepted_hours=True), "--json")
+    assert flag.returncode == 2 and "must be a number of hours, not true or false" in flag.stderr
 
 
 def test_access_logs_are_not_supported(check: Any) -> None:

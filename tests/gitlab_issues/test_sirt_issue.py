@@ -251,7 +251,7 @@ def test_an_accepted_wider_scope_shows_its_extra_hours_once_on_the_issue(
 ) -> None:
     runtime = runtime_for(settings_for(world, database_url))
     request = make_request(
-        resources={"projects": [f"acme-corp/p{i}" for i in range(12)]}, scope_cost_accepted=True
+        resources={"projects": [f"acme-corp/p{i}" for i in range(12)]}, scope_cost_accepted_hours=4
     )
     assessment = evaluate(request, facts_for(request), Policy(), NOW)
     assert assessment.decision is Decision.ELIGIBLE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -356,7 +357,7 @@ def test_scope_beyond_the_maxima_is_rescoped_with_a_cost() -> None:
     assert "about 7 hours of extra effort" in result.reason  # 2 × 2 h + 3 × 1 h
     assert result.remedy == (
         "Narrow to at most 10 resources and 10 event types, or record that the customer accepts the stated "
-        "cost (about 7 extra hours; scope_cost_accepted)."
+        "cost (about 7 extra hours; scope_cost_accepted_hours)."
     )
     assert assessment.decision is Decision.RESCOPE and assessment.route is None
 
@@ -367,7 +368,7 @@ def test_rescope_cost_uses_the_policy_figures() -> None:
     assert "about 3 hours" in result.reason and "2 × 1.5 h per extra resource" in result.reason
     assert result.remedy == (
         "Narrow to at most 1 resources, or record that the customer accepts the stated cost "
-        "(about 3 extra hours; scope_cost_accepted)."
+        "(about 3 extra hours; scope_cost_accepted_hours)."
     )
 
 
@@ -375,10 +376,10 @@ def _users(n: int) -> dict[str, list[str]]:
     return {"users": [f"user{i}" for i in range(n)]}
 
 
-@pytest.mark.parametrize("accepted", [False, True])
-def test_an_accepted_cost_changes_nothing_at_the_standard_limit(accepted: bool) -> None:
+@pytest.mark.parametrize("accepted", [None, 0, 5])
+def test_an_accepted_cost_changes_nothing_at_the_standard_limit(accepted: float | None) -> None:
     req = request(
-        resources=_users(10), event_types=[f"type_{i}" for i in range(10)], scope_cost_accepted=accepted
+        resources=_users(10), event_types=[f"type_{i}" for i in range(10)], scope_cost_accepted_hours=accepted
     )
     assessment = eligibility.evaluate(req, facts_for(req), POLICY, NOW)
     result = assessment.rules[4]
@@ -390,7 +391,7 @@ def test_an_accepted_cost_changes_nothing_at_the_standard_limit(accepted: bool) 
 def test_one_over_the_limit_needs_a_rescope_unless_the_cost_is_accepted() -> None:
     narrow = request(resources=_users(11))
     assert rule("scope", narrow).outcome is Outcome.RESCOPE
-    accepted = request(resources=_users(11), scope_cost_accepted=True)
+    accepted = request(resources=_users(11), scope_cost_accepted_hours=2)
     assessment = eligibility.evaluate(accepted, facts_for(accepted), POLICY, NOW)
     result = assessment.rules[4]
     assert result.outcome is Outcome.PASS and result.remedy is None
@@ -404,7 +405,7 @@ def test_one_over_the_limit_needs_a_rescope_unless_the_cost_is_accepted() -> Non
 def test_accepted_cost_states_the_same_hours_the_rescope_quoted() -> None:
     wide = {"resources": _users(12), "event_types": [f"type_{i}" for i in range(13)]}
     quoted = eligibility.evaluate(request(**wide), facts_for(request(**wide)), POLICY, NOW)
-    req = request(**wide, scope_cost_accepted=True)
+    req = request(**wide, scope_cost_accepted_hours=7)
     accepted = eligibility.evaluate(req, facts_for(req), POLICY, NOW)
     assert quoted.extra_effort_hours == accepted.extra_effort_hours == 7  # 2 × 2 h + 3 × 1 h
     assert "about 7 hours of extra effort (2 × 2 h per extra resource + 3 × 1 h per extra event type)" in (
@@ -420,7 +421,7 @@ def test_accepted_cost_states_the_same_hours_the_rescope_quoted() -> None:
 def test_an_accepted_cost_lifts_no_other_rule() -> None:
     foreign = request(
         resources={"users": [f"user{i}" for i in range(11)], "projects": ["other/api"]},
-        scope_cost_accepted=True,
+        scope_cost_accepted_hours=4,
     )
     assessment = eligibility.evaluate(foreign, facts_for(foreign), POLICY, NOW)
     assert {r.id: r.outcome for r in assessment.rules}["ownership"] is Outcome.FAIL
@@ -430,7 +431,7 @@ def test_an_accepted_cost_lifts_no_other_rule() -> None:
     old = request(
         resources=_users(11),
         window=window(NOW - timedelta(days=40), NOW - timedelta(days=1)),
-        scope_cost_accepted=True,
+        scope_cost_accepted_hours=2,
     )
     assessment = eligibility.evaluate(old, facts_for(old), POLICY, NOW)
     assert {r.id: r.outcome for r in assessment.rules}["window"] is Outcome.EXCEPTION_REQUIRED
@@ -438,8 +439,67 @@ def test_an_accepted_cost_lifts_no_other_rule() -> None:
 
 
 def test_an_accepted_cost_does_not_fill_an_empty_scope() -> None:
-    result = rule("scope", request(event_types=[], scope_cost_accepted=True))
+    result = rule("scope", request(event_types=[], scope_cost_accepted_hours=100))
     assert result.outcome is Outcome.FAIL and result.reason == "The scope names no event types."
+
+
+def test_consent_is_to_a_figure_exactly_the_needed_hours_pass_one_step_less_does_not() -> None:
+    wide = {"resources": _users(12), "event_types": [f"type_{i}" for i in range(13)]}  # about 7 hours
+    exactly = rule("scope", request(**wide, scope_cost_accepted_hours=7))
+    assert exactly.outcome is Outcome.PASS
+    short = rule("scope", request(**wide, scope_cost_accepted_hours=math.nextafter(7, 0)))
+    assert short.outcome is Outcome.RESCOPE
+    # Short figures that read the same are shown in full, so the reason never says "accepted 7; needs 7".
+    assert "The customer accepted about 6.999999999999999 hours; this scope needs about 7.0 (" in short.reason
+    assert short.remedy is not None and "scope_cost_accepted_hours" in short.remedy
+
+
+@pytest.mark.parametrize(
+    ("users", "accepted", "outcome", "said"),
+    [
+        # Ticked at 2 hours (11 users), then widened to 13 users: 6 hours nobody agreed to.
+        (
+            13,
+            2,
+            Outcome.RESCOPE,
+            "accepted about 2 hours; this scope needs about 6 (3 × 2 h per extra resource)",
+        ),
+        (
+            11,
+            0,
+            Outcome.RESCOPE,
+            "accepted about 0 hours; this scope needs about 2 (1 × 2 h per extra resource)",
+        ),
+        (
+            11,
+            10,
+            Outcome.PASS,
+            "accepted up to 10 hours of extra effort; this scope needs about 2 (1 × 2 h per extra resource)",
+        ),
+    ],
+)
+def test_the_reason_says_the_hours_accepted_and_the_hours_needed(
+    users: int, accepted: float, outcome: Outcome, said: str
+) -> None:
+    result = rule("scope", request(resources=_users(users), scope_cost_accepted_hours=accepted))
+    assert result.outcome is outcome
+    assert (
+        result.reason
+        == f"The scope is wider than standard: {users} resources (maximum 10). The customer {said}."
+    )
+    needed = 2 * (users - 10)
+    remedy = (
+        "Narrow to at most 10 resources, or record that the customer accepts the stated cost "
+        f"(about {needed} extra hours; scope_cost_accepted_hours)."
+    )
+    assert result.remedy == (remedy if outcome is Outcome.RESCOPE else None)
+
+
+def test_the_needed_hours_are_the_decimal_figure_people_read_and_accept() -> None:
+    policy = Policy(eligibility=EligibilityPolicy(max_resources=1, extra_effort_hours_per_resource=0.1))
+    req = request(resources=_users(4), scope_cost_accepted_hours=0.3)  # 3 × 0.1 h, not 0.30000000000000004
+    assessment = eligibility.evaluate(req, facts_for(req), policy, NOW)
+    assert assessment.extra_effort_hours == 0.3 and assessment.rules[4].outcome is Outcome.PASS
 
 
 # --- log sources -----------------------------------------------------------------------------------

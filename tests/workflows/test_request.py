@@ -112,15 +112,40 @@ def test_log_sources_and_booleans() -> None:
     assert str(error) == "event_types: must be a list; got 'member_updated'"
 
 
-def test_scope_cost_accepted_is_a_boolean_defaulting_to_false() -> None:
-    assert EXAMPLE["scope_cost_accepted"] is False  # the example lists every field
-    unset = {k: v for k, v in EXAMPLE.items() if k != "scope_cost_accepted"}
-    assert LogDiveRequest.model_validate(unset).scope_cost_accepted is False
-    assert LogDiveRequest.model_validate({**EXAMPLE, "scope_cost_accepted": True}).scope_cost_accepted is True
-    error = only(errors_for(scope_cost_accepted="perhaps"))
-    assert error.field == "scope_cost_accepted"
-    assert error.message == "must be true or false; got 'perhaps'"
-    assert error.allowed is not None and error.allowed.startswith("true or false")
+def test_scope_cost_accepted_hours_is_a_figure_defaulting_to_none() -> None:
+    assert "scope_cost_accepted_hours" in EXAMPLE  # the example lists every field
+    unset = {k: v for k, v in EXAMPLE.items() if k != "scope_cost_accepted_hours"}
+    assert LogDiveRequest.model_validate(unset).scope_cost_accepted_hours is None
+    for hours in (0, 4, 2.5):
+        accepted = LogDiveRequest.model_validate({**EXAMPLE, "scope_cost_accepted_hours": hours})
+        assert accepted.scope_cost_accepted_hours == hours
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (-1, "must be at least 0; got '-1'"),
+        (float("inf"), "must be a finite number; got 'Infinity'"),
+        ("nan", "must be a finite number; got 'nan'"),
+        ("perhaps", "must be a number; got 'perhaps'"),
+        ([4], "must be a number; got '[4]'"),
+        # The old yes/no is not a figure: pydantic would read true as 1 hour.
+        (True, "must be a number of hours, not true or false"),
+    ],
+)
+def test_scope_cost_accepted_hours_errors_name_the_field_and_what_is_allowed(
+    value: Any, message: str
+) -> None:
+    error = only(errors_for(scope_cost_accepted_hours=value))
+    assert error.field == "scope_cost_accepted_hours"
+    assert error.message == message
+    assert error.allowed == ALLOWED["scope_cost_accepted_hours"]
+    assert error.allowed.startswith("a number of hours, 0 or more")
+
+
+def test_the_old_boolean_field_is_not_a_field() -> None:
+    error = only(errors_for(scope_cost_accepted=True))
+    assert error.field == "scope_cost_accepted" and error.message == "is not a field of a log-dive request"
 
 
 def test_long_values_are_cut_short_in_messages() -> None:

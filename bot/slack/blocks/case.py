@@ -191,11 +191,16 @@ def case_message(case: Case, view: CaseView) -> tuple[str, list[Block]]:
 
 
 def accepted_scope(case: Case) -> str | None:
-    """The scope rule's reason (what is wider, the hours) when the customer accepted a wider scope's cost."""
+    """The scope rule's reason (what is wider, the hours) when the customer accepted a wider scope's cost:
+    hours accepted, and enough of them that the rule passed."""
     assessment = case.assessment or {}
-    if not (case.request or {}).get("scope_cost_accepted") or assessment.get("extra_effort_hours") is None:
+    accepted = (case.request or {}).get("scope_cost_accepted_hours")
+    if accepted is None or assessment.get("extra_effort_hours") is None:
         return None
-    return next((r.get("reason") for r in assessment.get("rules", []) if r.get("id") == "scope"), None)
+    rules = assessment.get("rules", [])
+    return next(
+        (r.get("reason") for r in rules if r.get("id") == "scope" and r.get("outcome") == "pass"), None
+    )
 
 
 def _window(window: dict[str, Any]) -> str:

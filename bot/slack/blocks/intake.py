@@ -41,8 +41,10 @@ _CONFIRMED = Option(
 
 
 def scope_cost_option(hours: float) -> Option:
+    """Ticked, the option's value is the figure it shows: consent to these hours, not to whatever the scope
+    costs when it is resubmitted."""
     return Option(
-        value=f.SCOPE_COST_ACCEPTED,
+        value=f.hours_value(hours),
         text=clip(f"The customer accepts the extra effort: about {hours:g} hours", OPTION_TEXT),
         description=clip("Instead of narrowing the scope; the decision records the hours.", OPTION_TEXT),
     )
@@ -191,7 +193,7 @@ def intake_modal(
                         action_id=f.SCOPE_COST,
                         options=[scope_cost_option(extra_hours)],
                         initial_options=[scope_cost_option(extra_hours)]
-                        if r and r.scope_cost_accepted
+                        if r and r.scope_cost_accepted_hours == extra_hours
                         else None,
                     ),
                 )

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from bot.slack.intake_form import SCOPE_COST
 from tests.slack.harness import CASE_CHANNEL, CSM, Bot, FactsDirectory, form_values
 
 
@@ -76,7 +81,7 @@ def test_rescope_shows_what_to_narrow_and_the_form_again(bot: Bot) -> None:
     assert view["callback_id"] == "intake" and view["submit"]["text"] == "Resubmit"
     assert "Narrow the scope" in str(view) and "Remedy" in str(view)
     assert '"attempt":2' in view["private_metadata"]
-    assert "scope_cost_accepted" in _block_ids(view)
+    assert SCOPE_COST in _block_ids(view)
     # Edited and resubmitted: a new attempt of the same view is judged again.
     bot.submit(
         form_values(projects="acme-corp/api"), view_id=view_id, private_metadata=view["private_metadata"]
@@ -89,22 +94,34 @@ def _block_ids(view: dict) -> list[str]:
     return [block.get("block_id") for block in view["blocks"]]
 
 
-def test_a_wider_scope_can_be_accepted_instead_of_narrowed(bot: Bot) -> None:
-    view_id, many, view = _too_wide(bot, 12)
-    blank = bot.slack.calls_to("views.open", ok=True)[0].args["view"]
-    assert "scope_cost_accepted" not in _block_ids(blank)  # nothing to accept before a scope is judged
-    [offer] = [b for b in view["blocks"] if b.get("block_id") == "scope_cost_accepted"]
+def _offer(view: dict) -> dict:
+    """The re-scope form's "Wider scope" option: its value is the figure its text shows."""
+    [offer] = [b for b in view["blocks"] if b.get("block_id") == SCOPE_COST]
     assert offer["type"] == "input" and offer["optional"] is True
     assert offer["element"]["type"] == "checkboxes" and not offer["element"].get("initial_options")
     [option] = offer["element"]["options"]
-    assert option["value"] == "accepted"
+    return option
+
+
+def _ticked(values: dict[str, Any], *option_values: str) -> dict[str, Any]:
+    """The form values with the "Wider scope" box as Slack sends it: these ticked (none: unticked)."""
+    selected = [{"value": value} for value in option_values]
+    return {**values, SCOPE_COST: {SCOPE_COST: {"type": "checkboxes", "selected_options": selected}}}
+
+
+def test_a_wider_scope_can_be_accepted_instead_of_narrowed(bot: Bot) -> None:
+    view_id, many, view = _too_wide(bot, 12)
+    blank = bot.slack.calls_to("views.open", ok=True)[0].args["view"]
+    assert SCOPE_COST not in _block_ids(blank)  # nothing to accept before a scope is judged
+    option = _offer(view)
+    assert float(option["value"]) == 4
     assert option["text"]["text"] == "The customer accepts the extra effort: about 4 hours"  # 2 × 2 h
     assert "accepts about 4 hours of extra effort" in str(view)
     # The scope fields are still there to narrow instead.
     assert {"projects", "groups", "users", "event_types"} <= set(_block_ids(view))
 
     # Resubmitted with the box ticked and the same wide scope, twice (a double click): one eligible case.
-    accepted = form_values(projects=many, scope_cost_accepted=True)
+    accepted = _ticked(form_values(projects=many), option["value"])
     for _ in range(2):
         bot.submit(accepted, view_id=view_id, private_metadata=view["private_metadata"])
     decided = _result(bot, view_id, count=3)
@@ -112,7 +129,7 @@ def test_a_wider_scope_can_be_accepted_instead_of_narrowed(bot: Bot) -> None:
     assert "The customer accepted about 4 hours of extra effort" in str(decided)
     assert [c.decision for c in bot.cases()] == ["rescope", "eligible"]
     case = bot.cases()[1]
-    assert case.route == "security" and case.request["scope_cost_accepted"] is True
+    assert case.route == "security" and case.request["scope_cost_accepted_hours"] == 4
     posted = bot.slack.wait_for_call("chat.postMessage", lambda c: c.args["channel"] == CASE_CHANNEL)
     assert "Wider scope accepted" in str(posted.args["blocks"])
     assert "about 4 hours of extra effort" in str(posted.args["blocks"])
@@ -122,13 +139,66 @@ def test_a_wider_scope_can_be_accepted_instead_of_narrowed(bot: Bot) -> None:
 def test_the_box_left_unticked_comes_back_for_rescope_again(bot: Bot) -> None:
     view_id, many, view = _too_wide(bot, 11)
     bot.submit(
-        form_values(projects=many, scope_cost_accepted=False),
+        _ticked(form_values(projects=many)),
         view_id=view_id,
         private_metadata=view["private_metadata"],
     )
     again = _result(bot, view_id, count=2)
-    assert again["submit"]["text"] == "Resubmit" and "scope_cost_accepted" in _block_ids(again)
+    assert again["submit"]["text"] == "Resubmit" and SCOPE_COST in _block_ids(again)
     assert [c.decision for c in bot.cases()] == ["rescope", "rescope"]
+
+
+def test_a_scope_widened_after_the_box_was_ticked_comes_back_with_the_new_figure(bot: Bot) -> None:
+    view_id, _, view = _too_wide(bot, 11)
+    at_two = _offer(view)
+    assert at_two["text"]["text"] == "The customer accepts the extra effort: about 2 hours"  # 1 × 2 h
+    # Ticked at 2 hours, and the scope widened too: 13 projects cost 6 hours nobody agreed to.
+    thirteen = "\n".join(f"acme-corp/p{i}" for i in range(13))
+    bot.submit(
+        _ticked(form_values(projects=thirteen), at_two["value"]),
+        view_id=view_id,
+        private_metadata=view["private_metadata"],
+    )
+    again = _result(bot, view_id, count=2)
+    assert again["submit"]["text"] == "Resubmit" and '"attempt":3' in again["private_metadata"]
+    at_six = _offer(again)  # offered again, unticked, with the new figure
+    assert at_six["text"]["text"] == "The customer accepts the extra effort: about 6 hours"  # 3 × 2 h
+    assert float(at_six["value"]) == 6
+    assert "The customer accepted about 2 hours; this scope needs about 6" in str(again)
+    assert [c.decision for c in bot.cases()] == ["rescope", "rescope"]
+    assert all(c.route is None for c in bot.cases())
+    assert bot.cases()[1].request["scope_cost_accepted_hours"] == 2
+    assert bot.slack.calls_to("chat.postMessage") == []  # no case went ahead
+
+    # The new figure ticked: now the customer's consent covers the scope.
+    bot.submit(
+        _ticked(form_values(projects=thirteen), at_six["value"]),
+        view_id=view_id,
+        private_metadata=again["private_metadata"],
+    )
+    decided = _result(bot, view_id, count=3)
+    assert "Eligible" in str(decided) and "The customer accepted about 6 hours of extra effort" in str(
+        decided
+    )
+    assert [c.decision for c in bot.cases()] == ["rescope", "rescope", "eligible"]
+    assert bot.cases()[2].request["scope_cost_accepted_hours"] == 6 and bot.cases()[2].route == "security"
+
+
+@pytest.mark.parametrize(
+    "ticked", [("accepted",), ("-4.0",), ("nan",), ("inf",), ("1e999",), ("4.0", "6.0"), ("4 ",), ("0x10",)]
+)
+def test_a_forged_or_malformed_figure_is_an_error_on_the_box(bot: Bot, ticked: tuple[str, ...]) -> None:
+    view_id, many, view = _too_wide(bot, 12)
+    response = bot.submit(
+        _ticked(form_values(projects=many), *ticked),
+        view_id=view_id,
+        private_metadata=view["private_metadata"],
+    )
+    body = response.json()
+    assert body["response_action"] == "errors"
+    assert set(body["errors"]) == {SCOPE_COST}
+    assert body["errors"][SCOPE_COST].startswith("Not an offered figure")
+    assert [c.decision for c in bot.cases()] == ["rescope"]
 
 
 def test_ineligible_request_is_recorded_and_nothing_is_created(bot: Bot) -> None:
