@@ -130,10 +130,8 @@ def form_values(
     sources: tuple[str, ...] = ("application",),
     paid: bool = True,
     description: str = "A token nobody recognises.",
-    scope_cost_accepted: bool | None = None,
 ) -> dict[str, Any]:
-    """`view.state.values` as Slack sends them for the intake modal; `scope_cost_accepted` not None: the
-    re-scope form's "Wider scope" box, ticked or not."""
+    """`view.state.values` as Slack sends them for the intake modal."""
     now = datetime.now(UTC)
     start = start or now - timedelta(days=3)
     end = end or now - timedelta(days=1)
@@ -174,19 +172,6 @@ def form_values(
             ),
             one("description", text(description)),
         ]
-        + (
-            [
-                one(
-                    "scope_cost_accepted",
-                    {
-                        "type": "checkboxes",
-                        "selected_options": [{"value": "accepted"}] if scope_cost_accepted else [],
-                    },
-                )
-            ]
-            if scope_cost_accepted is not None
-            else []
-        )
     )
 
 
