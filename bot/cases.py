@@ -21,6 +21,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot import cadence_service, outbox
+from bot.db.locks import lock_row
 from bot.db.models import Case, CaseEvent, IdempotencyKey, OutboxItem
 from bot.db.upsert import insert_if_absent
 from workflows.assessment import Assessment, Decision, Route
@@ -551,20 +552,8 @@ def record_delivery_parked(
 
 
 def lock_case(session: Session, case_id: int) -> Case:
-    """Read the case for a change, locked so concurrent changes to it queue up instead of racing.
-
-    PostgreSQL: SELECT … FOR UPDATE. SQLite ignores FOR UPDATE, so a no-op UPDATE first takes its
-    write lock before the read.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(Case).where(Case.id == case_id).values(version=Case.version))
-        case = session.exec(
-            select(Case).where(Case.id == case_id).execution_options(populate_existing=True)
-        ).first()
-    else:
-        case = session.exec(
-            select(Case).where(Case.id == case_id).with_for_update().execution_options(populate_existing=True)
-        ).first()
+    """Read the case for a change, locked so concurrent changes to it queue up instead of racing."""
+    case = lock_row(session, Case, case_id)
     if case is None:
         raise CaseNotFound(f"no case {case_label(case_id)}")
     return case

@@ -11,12 +11,12 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, NoReturn
 
-from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot import cases, outbox
 from bot.artefacts.errors import ArtefactNotFound, ArtefactRefused
 from bot.cases import case_label
+from bot.db.locks import lock_row
 from bot.db.models import Artefact, Case, CaseEvent
 from workflows.review import CustodyAction, may_do
 from workflows.states import Role
@@ -85,13 +85,8 @@ lock_case = cases.lock_case
 
 
 def lock_artefact(session: Session, artefact_id: int) -> Artefact:
-    """The artefact locked for this transaction, as `lock_case` locks a case (SQLite: a no-op UPDATE)."""
-    query = select(Artefact).where(Artefact.id == artefact_id)
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(Artefact).where(Artefact.id == artefact_id).values(version=Artefact.version))
-    else:
-        query = query.with_for_update()
-    artefact = session.exec(query.execution_options(populate_existing=True)).first()
+    """The artefact locked for this transaction, as `lock_case` locks a case."""
+    artefact = lock_row(session, Artefact, artefact_id)
     if artefact is None:
         raise ArtefactNotFound(f"no artefact {artefact_id}")
     return artefact
