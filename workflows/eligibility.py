@@ -388,6 +388,15 @@ def log_sources(request: LogDiveRequest, facts: DirectoryFacts, policy: Policy, 
 
 RULES: tuple[Rule, ...] = (plan, requester, ownership, window, scope, log_sources)
 ids: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)
+# How people read each rule's id, in Slack and in the SIRT issue alike.
+TITLES: dict[str, str] = {
+    "plan": "Plan",
+    "requester": "Customer contact",
+    "ownership": "Ownership",
+    "window": "Window",
+    "scope": "Scope",
+    "log_sources": "Log sources",
+}
 
 
 def decide(results: tuple[RuleResult, ...]) -> Decision:

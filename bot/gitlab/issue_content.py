@@ -15,16 +15,9 @@ from bot.db.models import Case, CaseEvent
 from bot.gitlab.templates import render, render_title
 from workflows.assessment import Route
 from workflows.audit_gap import LOG_SOURCES, GapReport
+from workflows.eligibility import TITLES as RULE_TITLES
 from workflows.gitlab_text import GitLabMarkdown, link, marker, mention
 
-RULE_TITLES = {
-    "plan": "Plan",
-    "requester": "Customer contact",
-    "ownership": "Ownership",
-    "window": "Window",
-    "scope": "Scope",
-    "log_sources": "Log sources",
-}
 OUTCOMES = {
     "pass": "passed",
     "fail": "failed",

@@ -15,9 +15,10 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.slack.blocks.limits import HEADER_TEXT, SECTION_TEXT, clip
-from bot.slack.blocks.text import DECISION_TITLES, OUTCOME_ICONS, RULE_TITLES, channel
+from bot.slack.blocks.text import DECISION_TITLES, OUTCOME_ICONS, channel
 from bot.slack.escape import escape_mrkdwn
 from workflows.assessment import Assessment, Decision
+from workflows.eligibility import TITLES as RULE_TITLES
 
 RESULT_CALLBACK = "intake_result"
 REQUEST_EXCEPTION_ACTION = "case.request_exception"

@@ -9,14 +9,6 @@ from bot.slack.escape import escape_mrkdwn
 
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 
-RULE_TITLES = {
-    "plan": "Plan",
-    "requester": "Customer contact",
-    "ownership": "Ownership",
-    "window": "Window",
-    "scope": "Scope",
-    "log_sources": "Log sources",
-}
 OUTCOME_ICONS = {
     "pass": ":white_check_mark:",
     "fail": ":x:",
