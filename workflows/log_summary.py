@@ -30,16 +30,9 @@ class EventSummary(BaseModel):
     last: datetime | None
 
 
-class LogSummary(BaseModel):
-    """What Support's summary file holds."""
+class LogSummary(EventSummary):
+    """What Support's summary file holds: the totals of every event type, then each type's own."""
 
-    model_config = ConfigDict(frozen=True)
-
-    entries: int
-    distinct_users: int
-    unique_ips: int
-    first: datetime | None
-    last: datetime | None
     project_paths: tuple[str, ...]
     by_event_type: dict[str, EventSummary]
     per_hour: dict[str, int]  # "2026-11-01T09:00:00+00:00" -> entries in that hour
