@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from tests.slack_standin.socket_mode import SocketModeStandIn
+from tests.slack_standin.waiting import wait_until
 
 MESSAGE_MAX_BLOCKS = 50
 MESSAGE_MAX_TEXT = 40_000
@@ -175,16 +176,12 @@ class SlackStandIn:
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
         """Wait until predicate() is truthy (re-checked on every recorded call); returns its value."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"condition not met within {timeout}s; calls: {self.summary()}")
-            with self._changed:  # woken by the next recorded call; the short wait covers other changes
-                self._changed.wait(min(remaining, 0.05))
+        return wait_until(
+            self._changed,
+            predicate,
+            timeout,
+            lambda: f"condition not met within {timeout}s; calls: {self.summary()}",
+        )
 
     def wait_for_call(
         self, method: str, where: Callable[[SlackCall], bool] = lambda c: True, *, timeout: float = 5.0

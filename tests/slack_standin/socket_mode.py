@@ -31,6 +31,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.slack_standin.waiting import wait_until
+
 ENVELOPE_TYPES = ("slash_commands", "interactive", "events_api")
 ACK_DEADLINE_SECONDS = 3.0
 
@@ -220,19 +222,16 @@ class SocketModeStandIn:
 
     # -- the server ------------------------------------------------------------------------------
     def _wait(self, predicate: Any, timeout: float) -> Any:
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                value = predicate()
-                if value:
-                    return value
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(
-                        f"Socket Mode condition not met within {timeout}s: {len(self._connections)} "
-                        f"connection(s), acks {sorted(self.acks)}, errors {self.protocol_errors}"
-                    )
-                self._changed.wait(min(remaining, 0.1))
+        return wait_until(
+            self._changed,
+            predicate,
+            timeout,
+            lambda: (
+                f"Socket Mode condition not met within {timeout}s: {len(self._connections)} "
+                f"connection(s), acks {sorted(self.acks)}, errors {self.protocol_errors}"
+            ),
+            poll=0.1,
+        )
 
     def _send(self, conn: _Connection, message: dict[str, Any], timeout: float) -> None:
         assert self._loop is not None
