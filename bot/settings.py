@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     sirt_group: str | None = _env("LOGDIVE_SIRT_GROUP")
     legal_group: str | None = _env("LOGDIVE_LEGAL_GROUP")
     gitlab_webhook_secret: SecretStr | None = _env("LOGDIVE_GITLAB_WEBHOOK_SECRET")
+    # Keys the markers on public Audit Events gap issues (HMAC): unset, no gap issue is filed.
+    gap_marker_secret: SecretStr | None = _env("LOGDIVE_GAP_MARKER_SECRET")
     sirt_group_handle: str = _env("LOGDIVE_SIRT_GROUP_HANDLE", "@gitlab-com/gl-security/sirt")
     # The SIRT issue's labels: fixed ones (comma-separated), then route::<route> and status::<state>.
     sirt_labels: str = _env("LOGDIVE_SIRT_LABELS", "SIRT,logdive")

@@ -1,36 +1,41 @@
 """The Audit Events gap report: what a log-dive had to find in raw logs because Audit Events lacked it.
 
-A gap issue goes to a product project that may be public, so it must carry no customer identity. That
-is checked, not hoped: `customer_identity` lists every name the case knows the customer by (namespace,
-users, project and group paths and their distinctive parts, the ticket reference); `scrub` replaces
-them, and any e-mail address, IP address or @handle, in what the investigators wrote; `check_clean`
-refuses a finished issue text that still contains one. Identical gaps share one issue: `gap_key` is
-the same for the same missing events however they were worded in case and spacing.
+A gap issue goes to a product project that may be public, so what it says is built, fail-closed, from
+what Logdive knows to be safe: `public_gap` keeps only the missing events that are names in the event
+catalog (config/event_types.yml) and the log sources Logdive itself names; everything people wrote (the
+closing modal's details, any missing event that is not a catalog name) goes to the confidential SIRT
+issue only. `check_clean` then checks the finished text for every name the case knows the customer by,
+e-mail and IP addresses and @handles, as a last line of defence, not as the mechanism.
+
+Identical gaps share one issue: `gap_key` is the same for the same catalog names in any order. It is a
+keyed hash (HMAC-SHA-256 with a deployment secret), so nobody outside can compute the marker of a
+future gap issue, and a public marker names no case.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "LOG_SOURCES",
-    "REDACTED",
     "CustomerIdentity",
     "GapReport",
     "IdentityLeak",
+    "NothingPublic",
+    "PublicGap",
+    "catalog_name",
     "check_clean",
     "customer_identity",
     "gap_key",
-    "scrub",
-    "scrub_report",
+    "keyed_digest",
+    "public_gap",
 ]
-
-REDACTED = "[customer]"
 
 # The logs a log-dive reads when Audit Events has nothing (doc/administration/logs).
 LOG_SOURCES: dict[str, str] = {
@@ -107,7 +112,7 @@ _GENERIC = frozenset(
     ]
 )
 _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
-_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d)")  # "IP 81.2.69.142." too
 _HEX = "[0-9a-fA-F]{1,4}"
 _IPV6 = re.compile(
     rf"(?<![\w:])(?:(?:{_HEX}:){{7}}{_HEX}|(?:{_HEX}:){{1,7}}:(?:{_HEX}(?::{_HEX}){{0,6}})?|::{_HEX}(?::{_HEX}){{0,6}})"
@@ -167,20 +172,6 @@ def _distinctive(part: str) -> bool:
     return len(part) >= 3 and part.casefold() not in _GENERIC
 
 
-def scrub(text: str, identity: CustomerIdentity) -> tuple[str, tuple[str, ...]]:
-    """`text` with every customer name, e-mail address, IP address and @handle replaced; and what was
-    replaced (for the record, never for the issue)."""
-    found: list[str] = []
-
-    def replace(match: re.Match[str]) -> str:
-        found.append(match.group(0))
-        return REDACTED
-
-    for pattern in (_EMAIL, _HANDLE, *identity.patterns(), _IPV4, _IPV6):
-        text = pattern.sub(replace, text)
-    return text, tuple(found)
-
-
 def check_clean(text: str, identity: CustomerIdentity) -> None:
     """Raise IdentityLeak if `text` (a finished gap issue or note) still names the customer."""
     found = [
@@ -227,28 +218,52 @@ class GapReport(BaseModel):
         return tuple(dict.fromkeys(value))
 
 
-def scrub_report(report: GapReport, identity: CustomerIdentity) -> tuple[GapReport, tuple[str, ...]]:
-    """The report with the customer's names taken out of everything people wrote in it."""
-    found: list[str] = []
-    missing = []
-    for item in report.missing:
-        clean, hits = scrub(item, identity)
-        missing.append(clean)
-        found.extend(hits)
-    details, hits = scrub(report.details, identity)
-    found.extend(hits)
-    requested = []
-    for name in report.requested:
-        clean, hits = scrub(name, identity)
-        requested.append(clean)
-        found.extend(hits)
-    scrubbed = report.model_copy(
-        update={"missing": tuple(dict.fromkeys(missing)), "details": details, "requested": tuple(requested)}
+class NothingPublic(ValueError):
+    """No missing event of a report is a catalog name: nothing can be filed publicly."""
+
+
+class PublicGap(BaseModel):
+    """All a public gap issue may say: catalog names and Logdive's own log-source names, nothing typed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    missing: tuple[str, ...]  # catalog names
+    used_logs: tuple[str, ...]  # LOG_SOURCES keys
+    requested: tuple[str, ...]  # catalog names
+    withheld: int  # missing events people described in their own words (SIRT issue only)
+
+
+_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+def catalog_name(text: str) -> str:
+    """How a catalog name may be typed (`Project export created`) in the catalog's spelling."""
+    return _SEPARATORS.sub("_", text.strip()).casefold()
+
+
+def public_gap(report: GapReport, catalog_names: Collection[str]) -> PublicGap:
+    """The public part of `report`: its missing and requested events that are catalog names, and the
+    log sources. Raises NothingPublic when no missing event is a catalog name."""
+    missing = tuple(dict.fromkeys(n for n in map(catalog_name, report.missing) if n in catalog_names))
+    if not missing:
+        raise NothingPublic(
+            "none of the missing events is an event name from the catalog (config/event_types.yml): "
+            "nothing was filed publicly; the report is on the SIRT issue"
+        )
+    requested = tuple(dict.fromkeys(n for n in map(catalog_name, report.requested) if n in catalog_names))
+    return PublicGap(
+        missing=missing,
+        used_logs=tuple(k for k in report.used_logs if k in LOG_SOURCES),
+        requested=requested,
+        withheld=len(report.missing) - len(missing),
     )
-    return scrubbed, tuple(found)
 
 
-def gap_key(report: GapReport) -> str:
-    """The same for the same set of missing events, however worded in case, spacing and order."""
-    normal = sorted({_SPACE.sub(" ", item).strip().casefold() for item in report.missing})
-    return hashlib.sha256("\n".join(normal).encode()).hexdigest()[:16]
+def keyed_digest(secret: bytes, purpose: str, value: str) -> str:
+    """A marker key nobody without `secret` can compute or invert (16 hex digits)."""
+    return hmac.new(secret, f"{purpose}\n{value}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def gap_key(gap: PublicGap, secret: bytes) -> str:
+    """The same for the same catalog names in any order, under the same secret."""
+    return keyed_digest(secret, "logdive-audit-gap", "\n".join(sorted(set(gap.missing))))

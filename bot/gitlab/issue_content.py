@@ -3,7 +3,6 @@ the case and its events, rendered by bot.gitlab.templates (which neutralises eve
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +13,7 @@ from bot.cases import case_label
 from bot.db.models import Case, CaseEvent
 from bot.gitlab.templates import render, render_title
 from workflows.assessment import Route
-from workflows.audit_gap import LOG_SOURCES, GapReport
+from workflows.audit_gap import LOG_SOURCES, PublicGap, keyed_digest
 from workflows.eligibility import TITLES as RULE_TITLES
 from workflows.gitlab_text import GitLabMarkdown, link, marker, mention
 
@@ -153,6 +152,7 @@ def event_note(case: Case, event: CaseEvent, *, gap_url: str | None = None) -> s
         rules=list(data.get("rules") or ()),
         requested_by=actor_name(data["requested_by"]) if data.get("requested_by") else None,
         missing=list((data.get("report") or {}).get("missing") or ()),
+        details=(data.get("report") or {}).get("details") or None,
         next_update_due=case.next_update_due,
         gap_link=link("the gap issue", gap_url or data.get("url")),
     )
@@ -166,28 +166,28 @@ def thread_note(case: Case, thread_url: str) -> str:
 
 
 # --- the Audit Events gap issue ----------------------------------------------------------------
+# Public: built from a PublicGap only (catalog names, Logdive's log-source names and fixed wording).
 
 
-def report_digest(case_id: int) -> str:
-    """Names one case's report on a public issue without giving the case number away outright."""
-    return hashlib.sha256(f"logdive-gap-report:{case_id}".encode()).hexdigest()[:16]
+def report_digest(case_id: int, secret: bytes) -> str:
+    """Names one case's report on a public issue; without the secret nobody can tell which case."""
+    return keyed_digest(secret, "logdive-gap-report", str(case_id))
 
 
-def gap_issue(report: GapReport, *, key: str, case_id: int) -> Rendered:
-    context = _gap_context(report, case_id) | {"gap_marker": marker("audit-gap", key)}
-    title = render_title("audit_gap_issue_title", missing=list(report.missing))
+def gap_issue(gap: PublicGap, *, key: str, digest: str) -> Rendered:
+    context = _gap_context(gap, digest) | {"gap_marker": marker("audit-gap", key)}
+    title = render_title("audit_gap_issue_title", missing=list(gap.missing))
     return Rendered(title, render("audit_gap_issue", **context))
 
 
-def gap_note(report: GapReport, *, case_id: int) -> str:
-    return render("audit_gap_note", **_gap_context(report, case_id))
+def gap_note(gap: PublicGap, *, digest: str) -> str:
+    return render("audit_gap_note", **_gap_context(gap, digest))
 
 
-def _gap_context(report: GapReport, case_id: int) -> dict[str, Any]:
+def _gap_context(gap: PublicGap, digest: str) -> dict[str, Any]:
     return {
-        "report_marker": marker("gap-report", report_digest(case_id)),
-        "missing": list(report.missing),
-        "used_logs": [LOG_SOURCES[name] for name in report.used_logs],
-        "requested": list(report.requested),
-        "details": report.details,
+        "report_marker": marker("gap-report", digest),
+        "missing": list(gap.missing),
+        "used_logs": [LOG_SOURCES[name] for name in gap.used_logs],
+        "requested": list(gap.requested),
     }

@@ -8,6 +8,11 @@ longer ones come back as `outbox.RetryAfter`, so a worker is never held for minu
 
 GitLab's answers become the outbox's vocabulary: 401/403/404/400/422 are `PermanentError` (retrying
 cannot help; the item is parked for a person), 429 is `RetryAfter`, anything else is transient.
+
+Only what Logdive wrote is ever taken for its own: an issue or note found by its marker is adopted
+only when its author is Logdive's GitLab user (`GET /user`, asked once and remembered), the marker is
+the whole of the line where Logdive writes it, and, where asked, the issue is confidential. Markers
+are predictable and anyone who can open an issue can type one; nobody else can be Logdive's user.
 """
 
 from __future__ import annotations
@@ -90,6 +95,7 @@ class IssueWriter:
         self._gl = client
         self._rate_limits = rate_limits or _RateLimits()
         self._user_id: int | None = None
+        self._user_lock = threading.Lock()
 
     # --- errors --------------------------------------------------------------------------------
 
@@ -118,13 +124,26 @@ class IssueWriter:
     # --- who am I ------------------------------------------------------------------------------
 
     def user_id(self) -> int:
-        """The bot's own GitLab user id (its notes are ignored when they come back by webhook)."""
-        if self._user_id is None:
-            with self._answers("reading the bot user"):
-                self._gl.auth()
-            assert self._gl.user is not None
-            self._user_id = int(self._gl.user.id)
-        return self._user_id
+        """The bot's own GitLab user id (`GET /user`, once): the author of every issue and note it may
+        adopt, and whose changes it ignores when they come back by webhook."""
+        with self._user_lock:
+            if self._user_id is None:
+                with self._answers("reading the bot user"):
+                    self._gl.auth()
+                assert self._gl.user is not None
+                self._user_id = int(self._gl.user.id)
+            return self._user_id
+
+    def _written_by_us(self, what: str, item: Any, text: str | None, marker: str, line: int) -> bool:
+        """Is `item` (an issue or a note) Logdive's own, with `marker` as line `line` of `text`?"""
+        lines = (text or "").splitlines()
+        if len(lines) <= line or lines[line].strip() != marker:
+            return False
+        author = (getattr(item, "author", None) or {}).get("id")
+        if author != self.user_id():
+            log.warning("gitlab.marker_not_ours", what=what, id=int(item.id), author_id=author)
+            return False
+        return True
 
     # --- issues --------------------------------------------------------------------------------
 
@@ -136,11 +155,14 @@ class IssueWriter:
         search: str,
         state: str = "all",
         labels: list[str] | None = None,
+        line: int = 0,
+        confidential: bool | None = None,
     ) -> IssueRef | None:
-        """The issue whose description carries `marker`, searched for by `search` (a word in it).
+        """Logdive's own issue whose description has `marker` as line `line`, searched for by `search`
+        (a word in it); with `confidential` set, the issue must be (or not be) confidential too.
 
-        GitLab's search matches substrings (`logdive-case:4` also finds case 42), so every candidate's
-        description is checked for the exact marker; all pages are read."""
+        GitLab's search matches substrings (`logdive-case:4` also finds case 42) and finds anyone's
+        issues, so every candidate is checked (see the module docstring); all pages are read."""
         # python-gitlab sends only `query_parameters` once given (and `in` is a Python keyword).
         query: dict[str, Any] = {"search": search, "in": "description", "state": state}
         query["order_by"] = "created_at"
@@ -151,8 +173,12 @@ class IssueWriter:
                 iterator=True, per_page=PER_PAGE, query_parameters=query
             )
             for issue in candidates:
-                if marker in (issue.description or ""):
-                    return IssueRef.of(str(project), issue)
+                if not self._written_by_us("issue", issue, issue.description, marker, line):
+                    continue
+                if confidential is not None and bool(issue.confidential) != confidential:
+                    log.warning("gitlab.marker_not_ours", what="issue", id=int(issue.id), confidential=False)
+                    continue
+                return IssueRef.of(str(project), issue)
         return None
 
     def create(
@@ -185,8 +211,9 @@ class IssueWriter:
         labels: list[str],
         confidential: bool,
     ) -> tuple[IssueRef, bool]:
-        """The issue carrying `marker`, created if there is none yet. (issue, created)."""
-        found = self.find_by_marker(project, marker, search=search)
+        """Logdive's issue carrying `marker` on its first line, created if there is none yet.
+        (issue, created)"""
+        found = self.find_by_marker(project, marker, search=search, confidential=confidential or None)
         if found is not None:
             log.info("gitlab.issue_found", project=str(project), iid=found.iid)
             return found, False
@@ -226,7 +253,7 @@ class IssueWriter:
     # --- notes ---------------------------------------------------------------------------------
 
     def find_note(self, project: str | int, iid: int, marker: str) -> NoteRef | None:
-        """A note on the issue that carries `marker`, newest first, all pages read."""
+        """Logdive's own note on the issue whose first line is `marker`, newest first, all pages read."""
         with self._answers(f"reading the notes of {project}#{iid}"):
             notes = (
                 self._project(project)
@@ -234,7 +261,7 @@ class IssueWriter:
                 .notes.list(iterator=True, sort="desc", order_by="created_at", per_page=PER_PAGE)
             )
             for note in notes:
-                if marker in (note.body or ""):
+                if self._written_by_us("note", note, note.body, marker, 0):
                     return NoteRef(int(note.id), None)
         return None
 

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from bot import cases, outbox
+from bot.catalog import load_catalog
 from bot.clock import Clock, utc_now
 from bot.db.engine import session_scope
 from bot.db.models import Case, CaseEvent, OutboxItem
@@ -27,7 +28,15 @@ from bot.logs import get_logger
 from bot.outbox_watch import OutboxWatch
 from bot.settings import Settings
 from bot.slack.links import ThreadLinks
-from workflows.audit_gap import GapReport, IdentityLeak, check_clean, customer_identity, gap_key, scrub_report
+from workflows.audit_gap import (
+    GapReport,
+    IdentityLeak,
+    NothingPublic,
+    check_clean,
+    customer_identity,
+    gap_key,
+    public_gap,
+)
 from workflows.gitlab_text import marker
 from workflows.sirt_issue import AUDIT_GAP_LABELS, NOTE_EVENTS, note_is_internal
 from workflows.states import TERMINAL_STATES, CaseState
@@ -114,7 +123,10 @@ class GitLabDelivery:
             if case.sirt_issue_iid is not None:  # recorded by an earlier delivery
                 return {"iid": case.sirt_issue_iid, "url": case.sirt_issue_url, "created": False}
         found = self.writer.find_by_marker(
-            project, issue_content.case_marker(case_id), search=issue_content.case_search(case_id)
+            project,
+            issue_content.case_marker(case_id),
+            search=issue_content.case_search(case_id),
+            confidential=True,
         )
         if found is not None:
             return {"iid": found.iid, "url": found.web_url, "created": False, "thread_linked": False}
@@ -191,27 +203,36 @@ class GitLabDelivery:
     # --- the Audit Events gap issue ------------------------------------------------------------
 
     def audit_gap(self, item: OutboxItem) -> dict[str, Any]:
+        """File the public gap issue, or note an open one on the same events. Its text is built from
+        catalog names and fixed wording only (workflows.audit_gap.public_gap), then checked."""
         project = self.settings.audit_gap_project
         if not project:
             return self._skipped("LOGDIVE_AUDIT_GAP_PROJECT")
+        if self.settings.gap_marker_secret is None:
+            raise outbox.PermanentError(
+                "LOGDIVE_GAP_MARKER_SECRET is not set: no Audit Events gap issue is filed without it"
+            )
+        secret = self.settings.gap_marker_secret.get_secret_value().encode()
         with session_scope(self.database_url) as session:
             case = cases.get_case(session, int(item.payload["case_id"]))
             event = session.get(CaseEvent, item.payload.get("event_id"))
-            if event is None or case.id is None:
+            if event is None or case.id is None or "report" not in (event.data or {}):
                 raise outbox.PermanentError("the gap report's event is gone")
             identity = customer_identity(case.request or {}, ticket_reference=case.ticket_reference)
-            report = GapReport.model_validate((event.data or {})["report"])
+            report = GapReport.model_validate(event.data["report"])
             case_id = case.id
-        report, scrubbed = scrub_report(report, identity)
-        key = gap_key(report)
-        issue_text = issue_content.gap_issue(report, key=key, case_id=case_id)
-        note_text = issue_content.gap_note(report, case_id=case_id)
-        try:  # checked, not hoped: whatever the templates or the scrubbing missed stops here
+        try:
+            gap = public_gap(report, load_catalog().names)
+        except NothingPublic as nothing:
+            raise outbox.PermanentError(str(nothing)) from None
+        key, digest = gap_key(gap, secret), issue_content.report_digest(case_id, secret)
+        issue_text = issue_content.gap_issue(gap, key=key, digest=digest)
+        note_text = issue_content.gap_note(gap, digest=digest)
+        try:  # the last line of defence: a catalog name or the wording that happens to name the customer
             check_clean(f"{issue_text.title}\n{issue_text.body}\n{note_text}", identity)
         except IdentityLeak as leak:
             raise outbox.PermanentError(str(leak)) from None
-        gap_marker = str(marker("audit-gap", key))
-        report_marker = str(marker("gap-report", issue_content.report_digest(case_id)))
+        gap_marker, report_marker = str(marker("audit-gap", key)), str(marker("gap-report", digest))
         writer = self.writer
         open_issue = writer.find_by_marker(
             project,
@@ -220,20 +241,14 @@ class GitLabDelivery:
             state="opened",
             labels=list(AUDIT_GAP_LABELS),
         )
+        result: dict[str, Any] = {"created": False, "withheld": gap.withheld}
         if open_issue is not None:
             if report_marker not in self._description(project, open_issue.iid):
                 writer.note(project, open_issue.iid, body=note_text, internal=False, marker=report_marker)
-            return {
-                "iid": open_issue.iid,
-                "url": open_issue.web_url,
-                "created": False,
-                "scrubbed": len(scrubbed),
-            }
-        ours = writer.find_by_marker(
-            project, report_marker, search=f"logdive-gap-report:{issue_content.report_digest(case_id)}"
-        )
+            return result | {"iid": open_issue.iid, "url": open_issue.web_url}
+        ours = writer.find_by_marker(project, report_marker, search=f"logdive-gap-report:{digest}", line=1)
         if ours is not None:  # filed by an earlier attempt whose answer was lost, closed since
-            return {"iid": ours.iid, "url": ours.web_url, "created": False, "scrubbed": len(scrubbed)}
+            return result | {"iid": ours.iid, "url": ours.web_url}
         issue = writer.create(
             project,
             title=issue_text.title,
@@ -241,7 +256,7 @@ class GitLabDelivery:
             labels=list(AUDIT_GAP_LABELS),
             confidential=False,
         )
-        return {"iid": issue.iid, "url": issue.web_url, "created": True, "scrubbed": len(scrubbed)}
+        return result | {"iid": issue.iid, "url": issue.web_url, "created": True}
 
     # --- recorded with the delivery, in its transaction ----------------------------------------
 

@@ -33,6 +33,7 @@ SIRT_PROJECT = "gl-security/sirt/operations"  # nested: its id in a URL must be 
 GAP_PROJECT = "gitlab-org/gitlab"
 SIRT_HANDLE = "@gl-security/sirt"
 WEBHOOK_SECRET = "hook-secret-0123456789"
+GAP_MARKER_SECRET = "gap-marker-secret-0123456789"
 FAST_RETRY = outbox.RetryPolicy(base_seconds=0.05, cap_seconds=0.3, max_attempts=6)
 CUSTOMER_USERS = ("alice-acme", "bob-acme")
 
@@ -83,6 +84,7 @@ def settings_for(world: World, database_url: str, **overrides: Any) -> Settings:
         "audit_gap_project": GAP_PROJECT,
         "sirt_group_handle": SIRT_HANDLE,
         "gitlab_webhook_secret": WEBHOOK_SECRET,
+        "gap_marker_secret": GAP_MARKER_SECRET,
         "outbox_concurrency": 4,
     }
     fields.update(overrides)

@@ -24,7 +24,9 @@ from bot.gitlab.outbox_handlers import GitLabDelivery
 from bot.settings import get_settings
 from bot.slack.actions.close import CLOSE_ACTION
 from bot.slack.blocks.audit_gap import DETAILS, MISSING, NOTHING, NOTHING_VALUE, USED_LOGS
+from bot.slack.intake_form import EVENT_TYPES
 from tests.gitlab_issues.conftest import (
+    GAP_MARKER_SECRET,
     SIRT_HANDLE,
     SIRT_PROJECT,
     WEBHOOK_SECRET,
@@ -128,6 +130,7 @@ def live(world: World, database_url: str) -> Iterator[Live]:
         }
     )
     settings["gitlab_webhook_secret"] = WEBHOOK_SECRET
+    settings["gap_marker_secret"] = GAP_MARKER_SECRET
     bot, server, thread = start_bot(database_url, slack, FactsDirectory(), **settings)
     world.tracker.add_hook(world.sirt, f"{bot.url}/gitlab/webhook", WEBHOOK_SECRET)
     try:
@@ -255,10 +258,15 @@ def _close_through_slack(
 
 
 def _gap_values(
-    missing: str = "", logs: tuple[str, ...] = (), details: str = "", nothing: bool = False
+    missing: tuple[str, ...] = (), logs: tuple[str, ...] = (), details: str = "", nothing: bool = False
 ) -> dict:
     return {
-        MISSING: {MISSING: {"type": "plain_text_input", "value": missing or None}},
+        MISSING: {
+            EVENT_TYPES: {
+                "type": "multi_external_select",
+                "selected_options": [{"value": v} for v in missing],
+            }
+        },
         USED_LOGS: {USED_LOGS: {"type": "checkboxes", "selected_options": [{"value": v} for v in logs]}},
         DETAILS: {DETAILS: {"type": "plain_text_input", "value": details or None}},
         NOTHING: {
@@ -273,7 +281,7 @@ def test_closing_files_one_gap_issue_without_the_customer_and_later_cases_add_to
         live,
         first,
         _gap_values(
-            missing="Project export downloaded\nPersonal access token listed by alice-acme",
+            missing=("project_export_created", "api_access"),
             logs=("production_json", "api_json"),
             details="Seen on acme-corp/api by @bob-acme from 203.0.113.9 (ZD-1); bob-acme@acme-corp.com",
         ),
@@ -285,7 +293,7 @@ def test_closing_files_one_gap_issue_without_the_customer_and_later_cases_add_to
     [gap] = live.world.gap_issues()
     assert gap.labels == ["Category:Audit Events", "Enterprise Edition"] and not gap.confidential
     text = f"{gap.title}\n{gap.description}".lower()
-    assert "project export downloaded" in text and "production\\_json.log" in text
+    assert "project\\_export\\_created" in text and "api\\_access" in text and "production\\_json.log" in text
     for identity in ("acme", "alice", "bob", "203.0.113.9", "zd-1", "logdive-case", "ld-"):
         assert identity not in text, identity
     assert live.world.tracker.executed == []
@@ -301,10 +309,7 @@ def test_closing_files_one_gap_issue_without_the_customer_and_later_cases_add_to
     _close_through_slack(
         live,
         second,
-        _gap_values(
-            missing="personal access token listed by [customer]\nproject export downloaded",
-            logs=("auth_json",),
-        ),
+        _gap_values(missing=("api_access", "project_export_created"), logs=("auth_json",)),
     )
     live.bot.wait(lambda: live.bot.case(second).audit_gap_issue_url)
     live.settle()
@@ -318,8 +323,10 @@ def test_the_closing_modal_says_what_is_missing_and_nothing_missing_files_nothin
     case_id, _issue = live.new_case(state=CaseState.SHARED)
     refused = _close_through_slack(live, case_id, _gap_values())
     assert refused.json()["response_action"] == "errors" and MISSING in refused.json()["errors"]
-    both = _close_through_slack(live, case_id, _gap_values(missing="x", nothing=True))
+    both = _close_through_slack(live, case_id, _gap_values(missing=("sign_ins",), nothing=True))
     assert NOTHING in both.json()["errors"]
+    typed = _close_through_slack(live, case_id, _gap_values(missing=("Acme Corporation exports",)))
+    assert "not in the event catalog" in typed.json()["errors"][MISSING]
     assert live.bot.case(case_id).state == CaseState.SHARED
     _close_through_slack(live, case_id, _gap_values(nothing=True))
     live.bot.wait(lambda: live.bot.case(case_id).state == CaseState.CLOSED)
@@ -358,7 +365,7 @@ def test_a_gap_issue_that_would_name_the_customer_is_refused(world: World, datab
             actor=SIRT,
             now=datetime.now(UTC),
             kind="audit_gap_reported",
-            data={"report": GapReport(missing=["project export downloaded"]).model_dump(mode="json")},
+            data={"report": GapReport(missing=["project_export_created"]).model_dump(mode="json")},
         )
         item = OutboxItem(
             case_id=case.id,

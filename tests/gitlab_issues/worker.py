@@ -16,7 +16,7 @@ from bot import outbox
 from bot.logs import configure_logging
 from bot.runtime import Runtime
 from bot.settings import Settings
-from tests.gitlab_issues.conftest import FAST_RETRY, GAP_PROJECT, SIRT_HANDLE, SIRT_PROJECT
+from tests.gitlab_issues.conftest import FAST_RETRY, GAP_MARKER_SECRET, GAP_PROJECT, SIRT_HANDLE, SIRT_PROJECT
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         database_url=args.database,
         sirt_project=SIRT_PROJECT,
         audit_gap_project=GAP_PROJECT,
+        gap_marker_secret=GAP_MARKER_SECRET,
         sirt_group_handle=SIRT_HANDLE,
         outbox_concurrency=args.concurrency,
     )

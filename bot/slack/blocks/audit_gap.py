@@ -1,4 +1,7 @@
-"""The closing modal: what Audit Events lacked, asked of the team that did the log-dive."""
+"""The closing modal: what Audit Events lacked, asked of the team that did the log-dive.
+
+The missing events are picked from the event catalog (the intake's searchable select): only those
+names reach the public gap issue. Details are free text and go to the confidential SIRT issue only."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import (
     CheckboxesElement,
+    ExternalDataMultiSelectElement,
     InputBlock,
     Option,
     PlainTextInputElement,
@@ -14,6 +18,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.slack.blocks.limits import OPTION_TEXT, clip
+from bot.slack.intake_form import EVENT_TYPES
 from workflows.audit_gap import LOG_SOURCES
 
 AUDIT_GAP_CALLBACK = "audit_gap"
@@ -32,17 +37,19 @@ def audit_gap_modal(*, case_label: str, metadata: str) -> View:
         blocks=[
             SectionBlock(
                 text=f"Closing {case_label}. What did Audit Events lack, that you had to find in raw logs? "
-                "Logdive files (or adds to) an Audit Events gap issue, without the customer's name."
+                "Logdive files (or adds to) a public Audit Events gap issue naming only the events you "
+                "pick here and the logs you used."
             ),
             InputBlock(
                 block_id=MISSING,
-                label="Events Audit Events did not record (one per line)",
+                label="Events Audit Events did not record",
                 optional=True,
-                element=PlainTextInputElement(
-                    action_id=MISSING,
-                    multiline=True,
-                    max_length=3000,
-                    placeholder="e.g. project export downloaded",
+                hint="From the event catalog: GitLab's audit event types and Logdive's log categories.",
+                element=ExternalDataMultiSelectElement(
+                    action_id=EVENT_TYPES,  # the intake's options handler serves the catalog
+                    placeholder="Search event types",
+                    min_query_length=0,
+                    max_selected_items=20,
                 ),
             ),
             InputBlock(
@@ -56,7 +63,7 @@ def audit_gap_modal(*, case_label: str, metadata: str) -> View:
             ),
             InputBlock(
                 block_id=DETAILS,
-                label="Details for the Audit Events team (no customer names)",
+                label="Details (for SIRT: only on the confidential SIRT issue, never public)",
                 optional=True,
                 element=PlainTextInputElement(action_id=DETAILS, multiline=True, max_length=3000),
             ),
@@ -78,11 +85,11 @@ def audit_gap_modal(*, case_label: str, metadata: str) -> View:
 def read_values(values: dict[str, Any]) -> dict[str, Any]:
     """The modal's answers as plain values."""
 
-    def element(block: str) -> dict[str, Any]:
-        return (values.get(block) or {}).get(block) or {}
+    def element(block: str, action: str | None = None) -> dict[str, Any]:
+        return (values.get(block) or {}).get(action or block) or {}
 
     return {
-        "missing": element(MISSING).get("value") or "",
+        "missing": [o["value"] for o in element(MISSING, EVENT_TYPES).get("selected_options") or []],
         "used_logs": [o["value"] for o in element(USED_LOGS).get("selected_options") or []],
         "details": element(DETAILS).get("value") or "",
         "nothing_missing": any(

@@ -17,17 +17,21 @@ from bot.slack.deps import SlackDeps
 from bot.slack.flows.case_actions import apply
 from bot.slack.views.submitted import submitted_click
 from workflows.audit_gap import GapReport
+from workflows.catalog import Catalog
 from workflows.states import Role
 
 
-def _gap(values: dict[str, Any]) -> tuple[GapReport | None, dict[str, str]]:
+def _gap(values: dict[str, Any], catalog: Catalog) -> tuple[GapReport | None, dict[str, str]]:
     """The report (None: nothing was missing) or the modal's errors by block."""
     if values["nothing_missing"]:
-        if values["missing"].strip():
-            return None, {NOTHING: "Either list what was missing, or tick this: not both."}
+        if values["missing"]:
+            return None, {NOTHING: "Either pick what was missing, or tick this: not both."}
         return None, {}
-    if not values["missing"].strip():
-        return None, {MISSING: "List what Audit Events lacked, or tick “Audit Events had everything”."}
+    if not values["missing"]:
+        return None, {MISSING: "Pick what Audit Events lacked, or tick “Audit Events had everything”."}
+    unknown = catalog.unknown(values["missing"])
+    if unknown:
+        return None, {MISSING: f"{len(unknown)} value(s) are not in the event catalog: pick from the list."}
     try:
         report = GapReport(
             missing=values["missing"], used_logs=values["used_logs"], details=values["details"]
@@ -48,7 +52,7 @@ async def handle_audit_gap_submission(
 ) -> None:
     deps: SlackDeps = context["deps"]
     values = read_values(view["state"]["values"])
-    report, errors = _gap(values)
+    report, errors = _gap(values, deps.catalog)
     if errors:
         await ack(response_action="errors", errors=errors)
         return
