@@ -283,7 +283,8 @@ def test_closing_files_one_gap_issue_without_the_customer_and_later_cases_add_to
         _gap_values(
             missing=("project_export_created", "api_access"),
             logs=("production_json", "api_json"),
-            details="Seen on acme-corp/api by @bob-acme from 203.0.113.9 (ZD-1); bob-acme@acme-corp.com",
+            details="Seen on acme-corp/api by @bob-acme from 203.0.113.9 (ZD-1); bob-acme@acme-corp.com; "
+            "Acme Corporation, acme.com, carol-outside, IP 81.2.69.142.",
         ),
     )
     assert answer.status_code == 200 and answer.json() == {"response_action": "clear"}
@@ -294,7 +295,17 @@ def test_closing_files_one_gap_issue_without_the_customer_and_later_cases_add_to
     assert gap.labels == ["Category:Audit Events", "Enterprise Edition"] and not gap.confidential
     text = f"{gap.title}\n{gap.description}".lower()
     assert "project\\_export\\_created" in text and "api\\_access" in text and "production\\_json.log" in text
-    for identity in ("acme", "alice", "bob", "203.0.113.9", "zd-1", "logdive-case", "ld-"):
+    for identity in (
+        "acme",
+        "alice",
+        "bob",
+        "carol",
+        "81.2.69",
+        "203.0.113.9",
+        "zd-1",
+        "logdive-case",
+        "ld-",
+    ):
         assert identity not in text, identity
     assert live.world.tracker.executed == []
     sirt_notes = "\n".join(
