@@ -1,16 +1,19 @@
 """Erasure on request: every artefact deleted and the case's free text scrubbed, tombstones kept.
 
-What stays: the case's id, state, dates and the people (Slack ids) who acted, the event log's
-shape (who did what, when), review decisions without their reasons, and the tombstones. What goes:
+What stays: the case's id, state, dates and the people (Slack ids) who acted (GitLab usernames,
+which are names, become `gitlab:[erased]`), the event log's shape (who did what, when), review decisions without their reasons, and the tombstones. What goes:
 artefact blobs and names, the description, the request's and assessment's text, the customer
-namespace and requester, and every event's free text. Logdive cannot reach into the Slack thread
-or the SIRT issue: the note it owes on the issue says so, for a person to act on.
+namespace and requester, and every event's free text, and every row that refers to the case however
+it is linked: outbox items of the case (their payloads, results and errors) and GitLab webhook
+deliveries about its SIRT issue, which carry no case id (who wrote a note, its link and first line).
+Logdive cannot reach into the Slack thread or the SIRT issue: the note it owes on the issue says so,
+for a person to act on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +32,8 @@ from bot.artefacts.retention import ERASURE, delete_artefact
 from bot.artefacts.service import list_artefacts
 from bot.artefacts.store import BlobStore
 from bot.cases import case_label
-from bot.db.models import ArtefactApproval, ArtefactDownload, CaseEvent, OutboxItem, ScheduledWork
+from bot.db.models import ArtefactApproval, ArtefactDownload, Case, CaseEvent, OutboxItem, ScheduledWork
+from bot.gitlab.webhook import WEBHOOK, HookEvent
 from bot.logs import get_logger
 from workflows.review import CustodyAction
 from workflows.states import Role
@@ -37,6 +41,7 @@ from workflows.states import Role
 log = get_logger(__name__)
 
 ERASED = "[erased]"
+GITLAB_ACTOR = "gitlab:"
 MAX_REASON = 2000
 # Event data keys whose values Logdive itself writes and that never hold free text: kept for the trail.
 _TRAIL_KEYS = frozenset(
@@ -111,13 +116,11 @@ def erase_case(
             **{k: v for k, v in past.data.items() if k in _TRAIL_KEYS and _scalar(v)},
             "erased": True,
         }
+        if past.actor.startswith(GITLAB_ACTOR):  # a GitLab username, from a webhook: a name, not an id
+            past.actor = GITLAB_ACTOR + ERASED
         session.add(past)
         scrubbed += 1
-    session.execute(
-        update(OutboxItem)
-        .where(col(OutboxItem.case_id) == case_id, col(OutboxItem.status) != "pending")
-        .values(payload={"case_id": case_id, "erased": True}, result=None, last_error=None)
-    )
+    _scrub_outbox(session, case)
     session.execute(
         update(ScheduledWork)
         .where(col(ScheduledWork.case_id) == case_id, col(ScheduledWork.status) != "pending")
@@ -146,6 +149,40 @@ def erase_case(
     )
     log.info("artefacts.case_erased", case_id=case_id, artefacts_deleted=deleted, events_scrubbed=scrubbed)
     return ErasureReport(case_id, deleted, scrubbed)
+
+
+def _scrub_outbox(session: Session, case: Case) -> None:
+    """The case's outbox items and the webhook deliveries about its SIRT issue, without their text.
+
+    Items still owed keep their payload (ids only, by construction: each is rendered from the
+    scrubbed events when delivered) and the kind of their last error (release_waiting reads it)."""
+    assert case.id is not None
+    for item in session.exec(select(OutboxItem).where(OutboxItem.case_id == case.id)).all():
+        if item.status != "pending":
+            item.payload = {"case_id": case.id, "erased": True}
+        item.result = None
+        if item.last_error:
+            item.last_error = f"{item.last_error.partition(':')[0][:64]}: {ERASED}"
+        session.add(item)
+    for item in session.exec(select(OutboxItem).where(OutboxItem.kind == WEBHOOK)).all():
+        if _about_case(item, case):
+            # The delivery keeps its shape (an owed one still runs: a close still closes), not its text.
+            try:
+                hook = replace(HookEvent(**item.payload), username="", url=None, note_first_line="")
+                item.payload = asdict(hook)
+            except TypeError:  # not a delivery's shape: nothing of it is kept
+                item.payload = {"erased": True}
+            item.result = {"case_id": case.id, "erased": True} if item.result is not None else None
+            item.last_error = None
+            session.add(item)
+
+
+def _about_case(item: OutboxItem, case: Case) -> bool:
+    """A webhook delivery handled for the case, or about an issue with its SIRT issue's number (a
+    same-numbered issue of another project is ignored by the handler anyway: its text goes too)."""
+    handled = (item.result or {}).get("case_id") == case.id
+    iid = (item.payload or {}).get("issue_iid")
+    return handled or (case.sirt_issue_iid is not None and iid == case.sirt_issue_iid)
 
 
 def _scrub_request(request: dict[str, Any]) -> dict[str, Any]:
