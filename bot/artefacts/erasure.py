@@ -1,7 +1,8 @@
 """Erasure on request: every artefact deleted and the case's free text scrubbed, tombstones kept.
 
 What stays: the case's id, state, dates and the people (Slack ids) who acted (GitLab usernames,
-which are names, become `gitlab:[erased]`), the event log's shape (who did what, when), review decisions without their reasons, and the tombstones. What goes:
+which are names, become `gitlab:[erased]`), the event log's shape (who did what, when), review
+decisions without their reasons, and the tombstones. What goes:
 artefact blobs and names, the description, the request's and assessment's text, the customer
 namespace and requester, and every event's free text, and every row that refers to the case however
 it is linked: outbox items of the case (their payloads, results and errors) and GitLab webhook
@@ -124,7 +125,7 @@ def erase_case(
     session.execute(
         update(ScheduledWork)
         .where(col(ScheduledWork.case_id) == case_id, col(ScheduledWork.status) != "pending")
-        .values(data={})
+        .values(data={}, last_error=None)
     )
     tombstone = record_event(
         session,

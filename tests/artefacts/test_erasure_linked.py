@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import MetaData, Table, inspect, select
 
+from bot import cases
 from bot.artefacts import erasure
 from bot.artefacts.store import LocalDirectoryStore
 from bot.db.engine import get_engine, session_scope
@@ -32,13 +33,15 @@ from tests.gitlab_issues.conftest import (
 )
 from tests.gitlab_standin import REPORTER
 from tests.gitlab_standin.fixtures import gitlab_standin  # noqa: F401 -- the fixture, for pytest
-from workflows.states import Role
+from workflows.audit_gap import GapReport
+from workflows.states import CaseState, Role
 
 CANARY = "zqxcanary"
 USERNAME = f"{CANARY}-gitlab-user"
 FINDING = f"Finding: {CANARY} token minted from a laptop"
 UPDATE = f"Customer update: {CANARY} was told"
 LATE = f"Finding: {CANARY} still queued"
+DETAILS = f"seen by {CANARY}-outside from 81.2.69.142"
 
 
 def database_dump(url: str) -> str:
@@ -87,12 +90,20 @@ def test_erasure_leaves_no_trace_in_any_table(world: World, database_url: str, t
     issue.notes.create({"body": UPDATE})
     urls = _deliver_hooks(world, database_url, seen)
     drain(runtime)
+    with session_scope(database_url) as session:  # closed with a gap report whose details name people
+        case = cases.get_case(session, case_id)
+        case.state = CaseState.SHARED.value
+        session.add(case)
+    with session_scope(database_url) as session:
+        report = GapReport(missing=["git_operations", DETAILS], details=DETAILS)
+        cases.close_case(session, case_id, actor="U0SIR0001", roles={Role.SIRT}, now=now(), gap=report)
+    drain(runtime, until=lambda: bool(case_row(database_url, case_id).audit_gap_issue_url))
     issue.notes.create({"body": LATE})  # delivered, queued, not yet handled when the case is erased
     urls += _deliver_hooks(world, database_url, seen)
     assert len(urls) == 3
     webhooks = [i for i in owed(database_url) if i.kind == WEBHOOK]
-    assert len(webhooks) == 1 and webhooks[0].case_id is None
-    canaries = [USERNAME, FINDING, UPDATE, LATE, CANARY, *urls]
+    assert webhooks and all(i.case_id is None for i in webhooks)
+    canaries = [USERNAME, FINDING, UPDATE, LATE, DETAILS, CANARY, *urls]
     before = database_dump(database_url).lower()
     assert all(c.lower() in before for c in canaries)  # the test would see a leak
 
