@@ -176,7 +176,8 @@ class IssueWriter:
                 if not self._written_by_us("issue", issue, issue.description, marker, line):
                     continue
                 if confidential is not None and bool(issue.confidential) != confidential:
-                    log.warning("gitlab.marker_not_ours", what="issue", id=int(issue.id), confidential=False)
+                    shown = not confidential  # what the issue is instead
+                    log.warning("gitlab.marker_not_ours", what="issue", id=int(issue.id), confidential=shown)
                     continue
                 return IssueRef.of(str(project), issue)
         return None
