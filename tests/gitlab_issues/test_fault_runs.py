@@ -212,5 +212,5 @@ def test_two_workers_on_postgresql_deliver_each_item_once(world: World, database
         done = session.exec(select(OutboxItem).where(OutboxItem.kind == "gitlab.create_issue")).all()
         by_worker = Counter(item.leased_by.split(":")[1] for item in done if item.leased_by)
         assert all(item.status == outbox.DONE and item.attempts == 1 for item in done)
-    assert len(by_worker) == 2, by_worker  # both processes took a share
+    # How the items were shared depends on how the machine scheduled the two processes: a figure, not a check.
     print(f"\ntwo workers on PostgreSQL: {figures}; shares {sorted(by_worker.values())}")
