@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
 from workflows.catalog import Catalog
-from workflows.request import LogDiveRequest, LogSource, Scope, Window
+from workflows.request import REQUEST_RULE, LogDiveRequest, LogSource, Scope, Window
 
 EXAMPLE_TIME = "2026-11-01T00:00:00Z"
 _TIME_ALLOWED = f"an ISO 8601 date and time with a time zone, e.g. {EXAMPLE_TIME}"
@@ -99,6 +99,8 @@ def _describe(detail: ErrorDetails) -> FieldError:
         )
     elif kind == "string_pattern_mismatch":
         message = f"{_shown(value)} is not {allowed}" if allowed else f"{_shown(value)} is not allowed here"
+    elif kind == REQUEST_RULE:
+        message, allowed = detail["msg"], str(ctx.get("allowed", allowed))
     elif kind == "value_error":
         message = str(ctx.get("error", detail["msg"]))  # our validators already name the value
     elif kind == "extra_forbidden":

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 # GitLab path segments: letters, digits, '_', '-', '.', not starting with '-' or '.'.
 PATH_SEGMENT = r"[A-Za-z0-9_][A-Za-z0-9_.\-]*"
 NAMESPACE_PATTERN = rf"^{PATH_SEGMENT}$"
 FULL_PATH_PATTERN = rf"^{PATH_SEGMENT}(/{PATH_SEGMENT})*$"
 USERNAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}$"
+
+# The moments a request (or `--now`) may name: no GitLab log is older, and year 0001 or 9999 is a typo
+# that would overflow date arithmetic (a shift of zone or a month of look-back).
+EARLIEST_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_MOMENT = datetime(2100, 1, 1, tzinfo=UTC)
+MOMENTS_ALLOWED = "a date and time from 2000-01-01 to 2099-12-31 (UTC)"
+
+# A pydantic error type for a rule between fields of a request. Its message is a sentence written
+# for a person and holds none of their values, so Slack's form and the CLI show it as it is.
+REQUEST_RULE = "request_rule"
+WINDOW_ORDER_MESSAGE = "The window must end after it starts."
+WINDOW_ORDER_ALLOWED = "a date and time later than window.start"
 
 
 class LogSource(StrEnum):
@@ -32,6 +46,31 @@ class Window(BaseModel):
         if isinstance(value, int | float) and not isinstance(value, bool):
             raise ValueError("must be a date and time with a time zone, not a number")
         return value
+
+    @field_validator("start", "end")
+    @classmethod
+    def _in_range(cls, value: datetime) -> datetime:
+        return moment_in_range(value)
+
+    @field_validator("end")
+    @classmethod
+    def _ends_after_start(cls, end: datetime, info: ValidationInfo) -> datetime:
+        # The one home of this rule: Slack's form and `logdive check` both show it on window.end.
+        start = info.data.get("start")
+        if start is not None and end <= start:
+            raise PydanticCustomError(REQUEST_RULE, WINDOW_ORDER_MESSAGE, {"allowed": WINDOW_ORDER_ALLOWED})
+        return end
+
+
+def moment_in_range(moment: datetime) -> datetime:
+    """`moment` unchanged if it lies from EARLIEST_MOMENT up to LATEST_MOMENT; ValueError otherwise."""
+    try:
+        inside = EARLIEST_MOMENT <= moment.astimezone(UTC) < LATEST_MOMENT
+    except (OverflowError, ValueError):  # 0001-01-01T00:00+01:00 has no UTC equivalent
+        inside = False
+    if not inside:
+        raise ValueError(f"{moment.isoformat()} is not {MOMENTS_ALLOWED}")
+    return moment
 
 
 class Scope(BaseModel):

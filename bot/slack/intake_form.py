@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from workflows.catalog import Catalog
-from workflows.request import LogDiveRequest
+from workflows.request import REQUEST_RULE, LogDiveRequest
 
 NAMESPACE = "customer_namespace"
 CONTACT = "requester_username"
@@ -118,8 +118,6 @@ def read_submission(
         errors[WINDOW_START] = "Pick the start of the window."
     if end is None:
         errors[WINDOW_END] = "Pick the end of the window."
-    if start is not None and end is not None and end <= start:
-        errors[WINDOW_END] = "The window must end after it starts."
     event_types = _selected(values, EVENT_TYPES)
     unknown = catalog.unknown(event_types)
     if unknown:
@@ -169,6 +167,8 @@ _FRIENDLY = {
 
 def _message(error: Mapping[str, Any]) -> str:
     """A person's message; the user's own value is never echoed (it may be hostile or personal)."""
+    if error["type"] == REQUEST_RULE:  # a rule between fields (workflows.request): already a sentence
+        return str(error["msg"])
     template = _FRIENDLY.get(error["type"])
     if template is not None:
         return template.format(**(error.get("ctx") or {}))

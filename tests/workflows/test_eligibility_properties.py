@@ -50,7 +50,8 @@ def cases(draw: st.DrawFn, with_dates: bool = True) -> tuple[LogDiveRequest, Dir
     now = draw(moments)
     start = now - timedelta(seconds=draw(st.integers(1, draw(mostly(20, 100)) * 86400)))
     inside = now - timedelta(seconds=draw(st.integers(0, int((now - start).total_seconds()) - 1)))
-    end = draw(mostly(inside, now + timedelta(seconds=draw(st.integers(1, 86400))), start))
+    # A window that does not end after it starts is no request at all (tests/workflows/test_request.py).
+    end = draw(mostly(inside, now + timedelta(seconds=draw(st.integers(1, 86400)))))
     request = LogDiveRequest(
         customer_namespace="acme-corp",
         requester_username="alice-acme",

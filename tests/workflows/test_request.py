@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from bot.resources import config_path
 from workflows.catalog import parse_catalog
 from workflows.errors import ALLOWED, FieldError, check_event_types, describe_validation_error
-from workflows.request import LogDiveRequest
+from workflows.request import MOMENTS_ALLOWED, WINDOW_ORDER_MESSAGE, LogDiveRequest
 
 EXAMPLE: dict[str, Any] = json.loads(config_path("examples", "request.json").read_text(encoding="utf-8"))
 
@@ -228,3 +228,35 @@ def test_a_bare_number_is_not_taken_for_a_window_time() -> None:
     errors = describe_validation_error(caught.value)
     assert [e.field for e in errors] == ["window.end"]
     assert "not a number" in errors[0].message
+
+
+@pytest.mark.parametrize("end", ["2026-11-01T00:00:00Z", "2026-10-31T00:00:00Z", "2026-11-01T09:00:00+09:00"])
+def test_a_window_that_does_not_end_after_it_starts_is_a_field_error_on_its_end(end: str) -> None:
+    # The last one is the same instant as the start, written in another zone.
+    error = only(errors_for(window={"start": "2026-11-01T00:00:00Z", "end": end}))
+    assert error.field == "window.end"
+    assert error.message == WINDOW_ORDER_MESSAGE
+    assert error.allowed == "a date and time later than window.start"
+
+
+@pytest.mark.parametrize(
+    ("field", "moment"),
+    [
+        ("start", "0001-01-01T00:00:00+01:00"),  # no UTC equivalent at all
+        ("start", "0001-01-01T00:00:00Z"),
+        ("start", "1999-12-31T23:59:59Z"),
+        ("end", "9999-12-31T23:59:59-05:00"),
+        ("end", "9999-12-31T23:59:59Z"),
+        ("end", "2100-01-01T00:00:00Z"),
+    ],
+)
+def test_moments_outside_the_years_a_log_can_have_are_field_errors(field: str, moment: str) -> None:
+    window = {"start": "2026-11-01T00:00:00Z", "end": "2026-11-08T00:00:00Z", field: moment}
+    error = only(errors_for(window=window))
+    assert error.field == f"window.{field}"
+    assert error.message == f"{moment.replace('Z', '+00:00')} is not {MOMENTS_ALLOWED}"
+
+
+def test_the_first_and_last_moments_allowed_are_accepted() -> None:
+    window = {"start": "2000-01-01T00:00:00Z", "end": "2099-12-31T23:59:59Z"}
+    assert LogDiveRequest.model_validate({**EXAMPLE, "window": window}).window.end.year == 2099

@@ -8,6 +8,7 @@ import pytest
 
 from bot.slack.intake_form import SCOPE_COST
 from tests.slack.harness import CASE_CHANNEL, CSM, Bot, FactsDirectory, form_values
+from workflows.request import WINDOW_ORDER_MESSAGE
 
 
 def _result(bot: Bot, view_id: str, *, count: int = 1) -> dict:
@@ -39,6 +40,7 @@ def test_malformed_values_come_back_on_their_fields(bot: Bot) -> None:
         "event_types",
         "window_end",
     }
+    assert body["errors"]["window_end"] == WINDOW_ORDER_MESSAGE  # the rule's one home, as in the CLI
     assert all("<" not in message for message in body["errors"].values())
     assert bot.cases() == []
 
