@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from workflows.request import moment_in_range
+
 Clock = Callable[[], datetime]
 
 
@@ -22,11 +24,12 @@ def fixed(moment: datetime) -> Clock:
 
 
 def parse_moment(text: str) -> datetime:
-    """An ISO 8601 moment with an offset ('Z' or '+01:00'); naive moments are refused: whose noon?"""
+    """An ISO 8601 moment with an offset ('Z' or '+01:00') in the years a request may name (2000-2099);
+    naive moments are refused: whose noon?"""
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"{text!r} is not an ISO 8601 moment such as 2026-11-08T09:00:00Z") from None
     if moment.tzinfo is None:
         raise ValueError(f"{text!r} has no UTC offset; add 'Z' or '+HH:MM', e.g. 2026-11-08T09:00:00Z")
-    return moment.astimezone(UTC)
+    return moment_in_range(moment).astimezone(UTC)

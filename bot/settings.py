@@ -1,4 +1,9 @@
-"""The one settings object: environment variables win over the TOML file named by LOGDIVE_CONFIG."""
+"""The one settings object: environment variables win over the TOML file named by LOGDIVE_CONFIG.
+
+Any problem with the settings (the TOML file missing or malformed, a value of the wrong kind, the policy
+file missing or malformed) is a SettingsError naming the setting and what it allows: the CLI prints it
+as one line and exits 2, whatever the command.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,22 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.resources import config_path
 from workflows.policy import Policy
 from workflows.sirt_issue import IssueLabels
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used: which one (its environment name) and what it allows."""
+
+    def __init__(self, setting: str, message: str) -> None:
+        super().__init__(f"{setting}: {message}")
+        self.setting, self.message = setting, message
 
 
 def _env(name: str, default: Any = None) -> Any:
@@ -29,8 +44,7 @@ class _TomlFromEnv(PydanticBaseSettingsSource):
         path = os.environ.get("LOGDIVE_CONFIG")
         self._data: dict[str, Any] = {}
         if path:
-            with Path(path).open("rb") as fh:
-                self._data = {k.lower(): v for k, v in tomllib.load(fh).items()}
+            self._data = {k.lower(): v for k, v in _read_toml("LOGDIVE_CONFIG", Path(path)).items()}
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False  # unused: __call__ hands over the whole mapping
@@ -100,6 +114,13 @@ class Settings(BaseSettings):
 
     log_level: str = _env("LOGDIVE_LOG_LEVEL", "INFO")
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.strip().upper() not in LOG_LEVELS:
+            raise ValueError(f"{value!r} is not a log level (allowed: {', '.join(LOG_LEVELS)})")
+        return value.strip().upper()
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -119,11 +140,35 @@ class Settings(BaseSettings):
         )
 
     def load_policy(self) -> Policy:
-        path = self.policy_file or config_path("policy.toml")
-        with Path(path).open("rb") as fh:
-            return Policy.model_validate(tomllib.load(fh))
+        """The policy file's contents (LOGDIVE_POLICY, else config/policy.toml); SettingsError if unusable."""
+        data = _read_toml("LOGDIVE_POLICY", Path(self.policy_file or config_path("policy.toml")))
+        try:
+            return Policy.model_validate(data)
+        except ValidationError as exc:
+            detail = exc.errors(include_url=False)[0]
+            where = ".".join(str(part) for part in detail["loc"])
+            raise SettingsError("LOGDIVE_POLICY", f"{where}: {detail['msg']}") from None
 
 
 @cache
 def get_settings() -> Settings:
-    return Settings()
+    """The settings of this process; SettingsError naming the first setting that cannot be used."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        detail = exc.errors(include_url=False)[0]
+        name = str(detail["loc"][0]).upper() if detail["loc"] else "LOGDIVE_CONFIG"
+        message = str((detail.get("ctx") or {}).get("error", detail["msg"]))
+        raise SettingsError(name, message) from None
+
+
+def _read_toml(setting: str, path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise SettingsError(
+            setting, f"cannot read {path}: {exc.strerror or exc} (allowed: the path of a TOML file)"
+        ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(setting, f"{path} is not valid TOML: {exc}") from None

@@ -15,10 +15,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
 from workflows.catalog import Catalog
-from workflows.request import REQUEST_RULE, LogDiveRequest, LogSource, Scope, Window
+from workflows.policy import EligibilityPolicy
+from workflows.request import MOMENTS_ALLOWED, REQUEST_RULE, LogDiveRequest, LogSource, Scope, Window
 
 EXAMPLE_TIME = "2026-11-01T00:00:00Z"
-_TIME_ALLOWED = f"an ISO 8601 date and time with a time zone, e.g. {EXAMPLE_TIME}"
+_TIME_ALLOWED = f"an ISO 8601 date and time with a time zone in {MOMENTS_ALLOWED}, e.g. {EXAMPLE_TIME}"
 
 # What each field accepts, keyed by its path without list indices.
 ALLOWED: dict[str, str] = {
@@ -64,6 +65,32 @@ class FieldError(BaseModel):
 def describe_validation_error(error: ValidationError) -> list[FieldError]:
     """One FieldError per problem pydantic found, in the order it found them."""
     return [_describe(detail) for detail in error.errors(include_url=False)]
+
+
+def check_scope_size(request: LogDiveRequest, rules: EligibilityPolicy) -> list[FieldError]:
+    """A FieldError if the request names more resources or event types than anyone could mean: checked
+    before any GitLab look-up or catalog match, which cost one step per name."""
+    errors = []
+    resources, events = request.resources.size, len(request.event_types)
+    if resources > rules.hard_max_resources:
+        errors.append(
+            FieldError(
+                field="resources",
+                message=f"names {resources:,} projects, groups and users together",
+                allowed=f"at most {rules.hard_max_resources:,} in all; over {rules.max_resources} is "
+                "re-scoped, this many is a mistake",
+            )
+        )
+    if events > rules.hard_max_event_types:
+        errors.append(
+            FieldError(
+                field="event_types",
+                message=f"names {events:,} event types",
+                allowed=f"at most {rules.hard_max_event_types:,}; over {rules.max_event_types} is "
+                "re-scoped, this many is a mistake",
+            )
+        )
+    return errors
 
 
 def check_event_types(request: LogDiveRequest, catalog: Catalog) -> list[FieldError]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Section(BaseModel):
@@ -17,11 +19,24 @@ class EligibilityPolicy(_Section):
     max_lookback_months: int = Field(default=1, ge=1)
     max_resources: int = Field(default=10, ge=1)
     max_event_types: int = Field(default=10, ge=1)
+    # Far above those: a request naming more is bad input, refused before any GitLab look-up (each
+    # resource costs one) and before event type names are matched against the catalog.
+    hard_max_resources: int = Field(default=500, ge=1)
+    hard_max_event_types: int = Field(default=500, ge=1)
     # Rough extra effort quoted to the customer when a scope is wider than the maximum.
     extra_effort_hours_per_resource: float = 2.0
     extra_effort_hours_per_event_type: float = 1.0
     # Rules Legal may override with an exception; ownership never is (a subpoena is required).
     exception_overridable: tuple[str, ...] = ("plan", "window")
+
+    @model_validator(mode="after")
+    def _hard_caps_above_rescope(self) -> Self:
+        if self.hard_max_resources < self.max_resources or self.hard_max_event_types < self.max_event_types:
+            raise ValueError(
+                "hard_max_resources and hard_max_event_types must be at least max_resources "
+                "and max_event_types: a wider scope is re-scoped, not refused"
+            )
+        return self
 
 
 class RoutingPolicy(_Section):

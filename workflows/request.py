@@ -19,7 +19,7 @@ USERNAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}$"
 # that would overflow date arithmetic (a shift of zone or a month of look-back).
 EARLIEST_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_MOMENT = datetime(2100, 1, 1, tzinfo=UTC)
-MOMENTS_ALLOWED = "a date and time from 2000-01-01 to 2099-12-31 (UTC)"
+MOMENTS_ALLOWED = f"the years {EARLIEST_MOMENT.year} to {LATEST_MOMENT.year - 1} (UTC)"
 
 # A pydantic error type for a rule between fields of a request. Its message is a sentence written
 # for a person and holds none of their values, so Slack's form and the CLI show it as it is.
@@ -69,7 +69,7 @@ def moment_in_range(moment: datetime) -> datetime:
     except (OverflowError, ValueError):  # 0001-01-01T00:00+01:00 has no UTC equivalent
         inside = False
     if not inside:
-        raise ValueError(f"{moment.isoformat()} is not {MOMENTS_ALLOWED}")
+        raise ValueError(f"{moment.isoformat()} lies outside {MOMENTS_ALLOWED}")
     return moment
 
 

@@ -6,27 +6,22 @@ Exit 0 eligible; 1 not eligible, needs a re-scope or an exception; 2 bad input (
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
-from pydantic import ValidationError
 from rich.table import Table
 from rich.text import Text
 
-from bot.catalog import load_catalog
 from bot.cli.output import Problem, fail, plain, print_json, stdout
+from bot.cli.request_file import read_request
 from bot.clock import parse_moment, utc_now
 from bot.gitlab.directory import DirectoryUnavailable, directory_from_settings
 from bot.logs import configure_logging
 from bot.settings import Settings, get_settings
 from workflows.assessment import Assessment, Decision, Outcome
 from workflows.eligibility import evaluate
-from workflows.errors import check_event_types, describe_validation_error
 from workflows.facts import DirectoryFacts
+from workflows.policy import Policy
 from workflows.request import LogDiveRequest
 
 _OUTCOME_STYLE = {
@@ -40,17 +35,6 @@ _DECISION_STYLE = {
     Decision.INELIGIBLE: "bold red",
     Decision.RESCOPE: "bold yellow",
     Decision.EXCEPTION_REQUIRED: "bold magenta",
-}
-
-
-class _KeepTimestampsAsText(yaml.SafeLoader):
-    """YAML would turn 2026-11-01T00:00:00Z into a datetime (and drop a naive one's missing zone
-    silently); as text, the request model judges it exactly as written, as it does for JSON."""
-
-
-_KeepTimestampsAsText.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
 
@@ -71,22 +55,18 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Eligibility and routing for a request file, rule by rule (exit 0 eligible, 1 not, 2 bad input)."""
+        settings = get_settings()
+        # A one-shot command speaks through its own output; library chatter only when asked for.
+        configure_logging(settings.log_level if "log_level" in settings.model_fields_set else "ERROR")
+        policy = settings.load_policy()
         moment = utc_now()
         if now is not None:
             try:
                 moment = parse_moment(now)
             except ValueError as exc:
                 fail([Problem("--now", str(exc))], json_output=json_output)
-        request = read_request(file, json_output=json_output)
-        settings = _settings(json_output)
-        facts = _gather_facts(settings, request, json_output=json_output)
-        try:
-            policy = settings.load_policy()
-        except (OSError, ValueError) as exc:
-            fail(
-                [Problem("LOGDIVE_POLICY", f"cannot load the policy: {_first_line(exc)}")],
-                json_output=json_output,
-            )
+        request = read_request(file, policy.eligibility, json_output=json_output)
+        facts = _gather_facts(settings, policy, request, json_output=json_output)
         assessment = evaluate(request, facts, policy, moment)
         if json_output:
             print_json(assessment_json(assessment))
@@ -108,78 +88,12 @@ def assessment_json(assessment: Assessment) -> dict[str, Any]:
     }
 
 
-def read_request(file: str, *, json_output: bool = False) -> LogDiveRequest:
-    """Read, parse and validate a request file; any problem exits 2 naming the file or the field."""
-    try:
-        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        fail([Problem(file, "is not UTF-8 text")], json_output=json_output)
-    except OSError as exc:
-        fail([Problem(file, f"cannot be read: {exc.strerror or exc}")], json_output=json_output)
-    data = _parse(file, text, json_output=json_output)
-    if not isinstance(data, dict):
-        kind = "nothing" if data is None else f"a {type(data).__name__}"
-        fail(
-            [
-                Problem(
-                    file,
-                    f"must hold one object with the request's fields (customer_namespace, …), not {kind}",
-                )
-            ],
-            json_output=json_output,
-        )
-    try:
-        request = LogDiveRequest.model_validate(data)
-    except ValidationError as exc:
-        fail(_problems(describe_validation_error(exc)), json_output=json_output)
-    unknown = check_event_types(request, load_catalog())
-    if unknown:
-        fail(_problems(unknown), json_output=json_output)
-    return request
-
-
-def _parse(file: str, text: str, *, json_output: bool) -> Any:
-    if file.lower().endswith(".json"):
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            fail(
-                [Problem(file, f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")],
-                json_output=json_output,
-            )
-    try:
-        return yaml.load(text, Loader=_KeepTimestampsAsText)  # noqa: S506 -- a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "cannot be parsed"
-        fail([Problem(file, f"is not valid YAML: {problem}{where}")], json_output=json_output)
-
-
-def _problems(errors: list[Any]) -> list[Problem]:
-    return [
-        Problem(e.field, f"{e.message} (allowed: {e.allowed})" if e.allowed and e.message else e.message)
-        for e in errors
-    ]
-
-
-def _settings(json_output: bool) -> Settings:
-    try:
-        settings = get_settings()
-    except ValidationError as exc:
-        fail(
-            [Problem(str(d["loc"][0]).upper(), d["msg"]) for d in exc.errors(include_url=False)],
-            json_output=json_output,
-        )
-    # A one-shot command speaks through its own output; library chatter only when asked for.
-    configure_logging(settings.log_level if "log_level" in settings.model_fields_set else "ERROR")
-    return settings
-
-
-def _gather_facts(settings: Settings, request: LogDiveRequest, *, json_output: bool) -> DirectoryFacts:
+def _gather_facts(
+    settings: Settings, policy: Policy, request: LogDiveRequest, *, json_output: bool
+) -> DirectoryFacts:
     url = settings.gitlab_url
     try:
-        facts = directory_from_settings(settings).facts_for(request)
+        facts = directory_from_settings(settings, limits=policy.eligibility).facts_for(request)
     except DirectoryUnavailable as exc:
         detail = _secret_free(exc, settings).removeprefix(f"GitLab at {url} (GITLAB_URL) ")
         fail([Problem("", f"cannot reach GitLab at {url}: {detail}")], json_output=json_output)

@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from bot.catalog import load_catalog
-from bot.cli.check import read_request
 from bot.cli.extract_view import RichProgress, counts_table, inputs_table, summary_tables
 from bot.cli.output import Problem, fail, plain, ready_database, stderr, stdout
+from bot.cli.request_file import read_request
 from bot.clock import parse_moment, utc_now
 from bot.extract.outputs import build_manifest, build_support_summary, dropped_of, write_json
 from bot.extract.run import ExtractionResult, run_extraction
@@ -126,16 +125,13 @@ def extract(
 
 # -- the case --------------------------------------------------------------------------------------------
 def _case_from_file(file: Path, label: str | None, route: Route | None, moment: datetime) -> _Case:
-    request = read_request(str(file))
+    policy = get_settings().load_policy()
+    request = read_request(str(file), policy.eligibility)
     if label is not None and not _CASE_LABEL.fullmatch(label):
         fail([Problem("--case-id", f"{label!r} is not allowed: 1–64 letters, digits, '.', '_' or '-'")])
     if label is None:  # the same request file always names (and keys) the same case
         label = "req-" + hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:10]
     if route is None:
-        try:
-            policy = get_settings().load_policy()
-        except (OSError, ValueError) as exc:
-            fail([Problem("LOGDIVE_POLICY", f"cannot load the policy ({exc}); or pass --route")])
         route, _notes = route_request(request, policy, moment)
     return _Case(label, request, route)
 
@@ -207,10 +203,7 @@ def _run(
     workers: int | None,
     quiet: bool,
 ) -> ExtractionResult:
-    try:
-        secret = get_settings().pseudonym_secret
-    except ValidationError as exc:
-        fail([Problem(str(d["loc"][0]).upper(), d["msg"]) for d in exc.errors(include_url=False)])
+    secret = get_settings().pseudonym_secret  # a settings problem: one line, exit 2 (bot.cli.main)
     if secret is None and subject.route is Route.SECURITY and not quiet:
         stderr().print(
             "[yellow]warning:[/] LOGDIVE_PSEUDONYM_SECRET is not set: anyone who knows the case id can "

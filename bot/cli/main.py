@@ -3,14 +3,26 @@
 `run()` imports only the module behind the command being run: `logdive check` does not pay for the
 Slack app, the artefact vault or the extractor (with all of them, start-up took 2.5 s of CPU).
 `--help`, or a command not listed below, loads them all. `from bot.cli.main import app` is the full CLI.
+
+Before any command runs, the settings and the policy are loaded: a problem with either is one line naming
+the setting and what it allows, exit 2, whichever command was asked for (`--help` still works).
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
+import click
 import typer
+from typer.core import TyperGroup
+
+from bot.cli.output import Problem, fail
+from bot.settings import SettingsError, get_settings
+
+_ARGS = "logdive.args"
+_HELP = frozenset({"--help", "-h"})
 
 # Module -> the command names its register(app) adds. A new module goes here.
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
@@ -31,6 +43,7 @@ def build_app(command: str | None = None) -> typer.Typer:
         help="Customer security-incident log-dive requests: Slack → confidential GitLab issue → back.",
         no_args_is_help=True,
         pretty_exceptions_enable=False,  # a person gets a clear message, never a traceback
+        cls=_CheckedSettings,
     )
 
     @app.callback()
@@ -50,6 +63,23 @@ def __getattr__(name: str) -> typer.Typer:
     if name == "app":  # the whole CLI, for tests that drive it in-process
         return build_app()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _CheckedSettings(TyperGroup):
+    """The root group: settings and policy checked first; a SettingsError anywhere is one line, exit 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ARGS] = list(args)
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        args = ctx.meta.get(_ARGS, [])
+        try:
+            if _HELP.isdisjoint(args):
+                get_settings().load_policy()
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            fail([Problem(exc.setting, exc.message)], json_output="--json" in args)
 
 
 def run() -> None:

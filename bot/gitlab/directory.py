@@ -33,7 +33,9 @@ from bot.gitlab.client import make_gitlab
 from bot.gitlab.overrides import DirectoryOverrides, load_overrides
 from bot.logs import get_logger
 from bot.settings import Settings
+from workflows.errors import check_scope_size
 from workflows.facts import OWNER_ACCESS_LEVEL, DirectoryFacts, NamespaceFacts, ResourceFacts
+from workflows.policy import EligibilityPolicy
 from workflows.request import LogDiveRequest
 
 log = get_logger(__name__)
@@ -46,6 +48,10 @@ _CACHE_PURGE_AT = 10_000
 
 class DirectoryUnavailable(RuntimeError):
     """GitLab could not answer a look-up; the message says where (GITLAB_URL) and what to check."""
+
+
+class ScopeTooLarge(ValueError):
+    """A request names more resources than the policy's hard cap: refused before any look-up."""
 
 
 @dataclass(frozen=True)
@@ -88,13 +94,20 @@ class GitLabDirectory:
         overrides: DirectoryOverrides | None = None,
         cache_ttl: float = 300.0,
         clock: Clock = utc_now,
+        limits: EligibilityPolicy | None = None,
     ) -> None:
         self._gl = gl
+        self._limits = limits or EligibilityPolicy()
         self._overrides = overrides or DirectoryOverrides()
         self._cache = _TtlCache(cache_ttl, clock)
 
     def facts_for(self, request: LogDiveRequest) -> DirectoryFacts:
-        """Everything the eligibility policy needs to know from GitLab about `request`."""
+        """Everything the eligibility policy needs to know from GitLab about `request`.
+
+        ScopeTooLarge, before any look-up, if it names more than the policy's hard caps allow."""
+        too_wide = check_scope_size(request, self._limits)
+        if too_wide:
+            raise ScopeTooLarge("; ".join(f"{e} (allowed: {e.allowed})" for e in too_wide))
         namespace = self.namespace(request.customer_namespace)
         requester = self._user(request.requester_username)
         users = {name: self._user(name) for name in request.resources.users}
@@ -236,7 +249,9 @@ class GitLabDirectory:
         return DirectoryUnavailable(f"{where} {detail} (while looking up {what}).")
 
 
-def directory_from_settings(settings: Settings, *, clock: Clock = utc_now) -> GitLabDirectory:
+def directory_from_settings(
+    settings: Settings, *, clock: Clock = utc_now, limits: EligibilityPolicy | None = None
+) -> GitLabDirectory:
     """The directory a deployment runs with: its GitLab client, overrides file and cache lifetime."""
     path = settings.directory_overrides_file
     return GitLabDirectory(
@@ -244,6 +259,7 @@ def directory_from_settings(settings: Settings, *, clock: Clock = utc_now) -> Gi
         overrides=load_overrides(path) if path else None,
         cache_ttl=settings.directory_cache_seconds,
         clock=clock,
+        limits=limits or settings.load_policy().eligibility,
     )
 
 
