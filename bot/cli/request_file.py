@@ -112,7 +112,7 @@ def parse_json(text: str) -> Any:
         depth += 1 if token.group() in "[{" else -1
         deepest = max(deepest, depth)
         if deepest > MAX_DEPTH:
-            raise RequestFileError(_too_deep())
+            raise RequestFileError(f"{_TOO_DEEP} ({_DEPTH_ALLOWED})")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -127,7 +127,7 @@ def parse_yaml(text: str) -> Any:
     try:
         return yaml.load(text, Loader=_RequestLoader)  # noqa: S506 -- a SafeLoader subclass
     except _LimitExceeded as exc:
-        raise RequestFileError(f"{exc.problem}{_where(exc.mark)}") from None
+        raise RequestFileError(f"{exc.problem}{_where(exc.mark)} ({exc.allowed})") from None
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or "cannot be parsed"
         raise RequestFileError(
@@ -138,9 +138,9 @@ def parse_yaml(text: str) -> Any:
 
 
 class _LimitExceeded(yaml.YAMLError):
-    def __init__(self, problem: str, mark: yaml.Mark | None) -> None:
+    def __init__(self, problem: str, allowed: str, mark: yaml.Mark | None) -> None:
         super().__init__(problem)
-        self.problem, self.mark = problem, mark
+        self.problem, self.allowed, self.mark = problem, allowed, mark
 
 
 class _RequestLoader(yaml.SafeLoader):
@@ -152,31 +152,34 @@ class _RequestLoader(yaml.SafeLoader):
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
-        self._depth = 0  # of the node being composed
+        self._depth = 0  # mappings and lists around the node being composed, itself included
         self._deepest = 0  # the deepest level reached so far, aliases expanded
         self._values = 0  # values composed so far, aliases expanded
-        self._anchored: dict[str, tuple[int, int]] = {}  # anchor -> (its values, its height), once composed
+        self._anchored: dict[str, tuple[int, int]] = {}  # anchor -> (values, levels) once composed
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             if event.anchor in self.anchors and event.anchor not in self._anchored:
                 raise _LimitExceeded(
-                    f"has an alias (*{event.anchor}) inside the node it names", event.start_mark
+                    f"has an alias (*{event.anchor}) inside the node it names",
+                    "allowed: aliases to nodes already complete",
+                    event.start_mark,
                 )
             values, height = self._anchored.get(event.anchor, (0, 0))
             self._grow(values, self._depth + height, event.start_mark)
             return super().compose_node(parent, index)
-        self._depth += 1
+        nests = not isinstance(event, yaml.ScalarEvent)  # a level is a mapping or a list, as in JSON
+        self._depth += nests
         before, deepest_before = self._values, self._deepest
         self._deepest = self._depth
         self._grow(1, self._depth, event.start_mark)
         try:
             node = super().compose_node(parent, index)
         finally:
-            height = self._deepest - self._depth + 1
+            height = self._deepest - self._depth + nests
             self._deepest = max(deepest_before, self._deepest)
-            self._depth -= 1
+            self._depth -= nests
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
             self._anchored[anchor] = (self._values - before, height)
@@ -186,11 +189,11 @@ class _RequestLoader(yaml.SafeLoader):
         self._values += values
         self._deepest = max(self._deepest, depth)
         if depth > MAX_DEPTH:
-            raise _LimitExceeded(_too_deep(), mark)
+            raise _LimitExceeded(_TOO_DEEP, _DEPTH_ALLOWED, mark)
         if self._values > MAX_VALUES:
             raise _LimitExceeded(
-                f"holds more than {MAX_VALUES:,} values with its aliases expanded (allowed: a request, "
-                "a few dozen values)",
+                f"holds more than {MAX_VALUES:,} values with its aliases expanded",
+                "allowed: a request, a few dozen values",
                 mark,
             )
 
@@ -201,8 +204,8 @@ _RequestLoader.yaml_implicit_resolvers = {
 }
 
 
-def _too_deep() -> str:
-    return f"nests deeper than {MAX_DEPTH} levels (allowed: a request, which nests three deep)"
+_TOO_DEEP = f"nests deeper than {MAX_DEPTH} levels"
+_DEPTH_ALLOWED = "allowed: a request, which nests three deep"
 
 
 def _where(mark: yaml.Mark | None) -> str:

@@ -3,73 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.cli.conftest import Run
-from tests.gitlab_standin.fixtures import gitlab_standin  # noqa: F401 -- the fixture
+from tests.cli.conftest import request_data as _request
 from tests.gitlab_standin.server import GitLabStandIn
-from tests.gitlab_standin.state import DEVELOPER, OWNER
 
-NOW = "2026-11-10T09:00:00Z"
 RULE_IDS = ["plan", "requester", "ownership", "window", "scope", "log_sources"]
-
-
-def _request(**overrides: Any) -> dict[str, Any]:
-    request: dict[str, Any] = {
-        "customer_namespace": "acme-corp",
-        "requester_username": "alice-acme",
-        "window": {"start": "2026-11-04T00:00:00Z", "end": "2026-11-08T00:00:00Z"},
-        "resources": {"projects": ["acme-corp/api"], "groups": ["acme-corp/platform"], "users": ["bob-acme"]},
-        "event_types": ["member_updated"],
-        "personal_data": False,
-        "log_sources": ["application"],
-        "paid_plan_confirmed": True,
-        "description": "A token nobody recognises",
-    }
-    request.update(overrides)
-    return request
-
-
-@pytest.fixture
-def gitlab(gitlab_standin: GitLabStandIn) -> Iterator[GitLabStandIn]:  # noqa: F811 -- uses the fixture
-    state = gitlab_standin.state
-    acme = state.add_group("acme-corp", plan="premium")
-    state.add_group("acme-corp/platform")
-    state.add_project("acme-corp/api")
-    for n in range(12):
-        state.add_project(f"acme-corp/svc-{n}")
-    free = state.add_group("free-co", plan="free")
-    state.add_group("other-org", plan="ultimate")
-    state.add_project("other-org/secret")
-    alice, bob, carol = (state.add_user(u) for u in ("alice-acme", "bob-acme", "carol-free"))
-    state.add_member(acme, alice, OWNER)
-    state.add_member(acme, bob, DEVELOPER)
-    state.add_member(free, carol, OWNER)
-    yield gitlab_standin
-
-
-@pytest.fixture
-def check(gitlab: GitLabStandIn, logdive: Run, tmp_path: Path) -> Any:
-    """Write a request file and run `logdive check` on it against the stand-in."""
-
-    def run(
-        request: dict[str, Any] | str, *args: str, suffix: str = ".json", env: dict[str, str] | None = None
-    ) -> Any:
-        path = tmp_path / f"request{suffix}"
-        path.write_text(request if isinstance(request, str) else json.dumps(request), encoding="utf-8")
-        environment = {
-            "GITLAB_URL": gitlab.url,
-            "GITLAB_TOKEN": gitlab.token,
-            "LOGDIVE_GITLAB_MAX_RETRIES": "0",
-            **(env or {}),
-        }
-        return logdive("check", str(path), "--now", NOW, *args, env=environment)
-
-    return run
 
 
 def test_an_eligible_request_exits_0_with_every_rule_and_its_route(check: Any) -> None:
