@@ -145,9 +145,8 @@ class Settings(BaseSettings):
         try:
             return Policy.model_validate(data)
         except ValidationError as exc:
-            detail = exc.errors(include_url=False)[0]
-            where = ".".join(str(part) for part in detail["loc"])
-            raise SettingsError("LOGDIVE_POLICY", f"{where}: {detail['msg']}") from None
+            where, message = _first_problem(exc)
+            raise SettingsError("LOGDIVE_POLICY", f"{where}: {message}" if where else message) from None
 
 
 @cache
@@ -156,10 +155,15 @@ def get_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        detail = exc.errors(include_url=False)[0]
-        name = str(detail["loc"][0]).upper() if detail["loc"] else "LOGDIVE_CONFIG"
-        message = str((detail.get("ctx") or {}).get("error", detail["msg"]))
-        raise SettingsError(name, message) from None
+        name, message = _first_problem(exc)
+        raise SettingsError(name.upper() or "LOGDIVE_CONFIG", message) from None
+
+
+def _first_problem(exc: ValidationError) -> tuple[str, str]:
+    """Where the first problem is (dotted) and what it is: our validators' own words, else pydantic's."""
+    detail = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in detail["loc"])
+    return where, str((detail.get("ctx") or {}).get("error", detail["msg"]))
 
 
 def _read_toml(setting: str, path: Path) -> dict[str, Any]:

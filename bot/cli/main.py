@@ -14,7 +14,6 @@ import importlib
 import sys
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -68,11 +67,11 @@ def __getattr__(name: str) -> typer.Typer:
 class _CheckedSettings(TyperGroup):
     """The root group: settings and policy checked first; a SettingsError anywhere is one line, exit 2."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         ctx.meta[_ARGS] = list(args)
         return super().parse_args(ctx, args)
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         args = ctx.meta.get(_ARGS, [])
         try:
             if _HELP.isdisjoint(args):
