@@ -69,7 +69,7 @@ def moment_in_range(moment: datetime) -> datetime:
     except (OverflowError, ValueError):  # 0001-01-01T00:00+01:00 has no UTC equivalent
         inside = False
     if not inside:
-        raise ValueError(f"{moment.isoformat()} lies outside {MOMENTS_ALLOWED}")
+        raise ValueError(f"{moment.isoformat()} is not in {MOMENTS_ALLOWED}")
     return moment
 
 

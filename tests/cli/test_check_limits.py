@@ -51,7 +51,7 @@ def test_years_0001_and_9999_are_a_field_error_before_gitlab(
     request["window"] = {**request["window"], **window}
     done = check(request)
     assert done.returncode == 2, done.stderr
-    assert f"error: window.{field}: {moment} lies outside {MOMENTS_ALLOWED}" in _errors(done)[0]
+    assert f"error: window.{field}: {moment} is not in {MOMENTS_ALLOWED}" in _errors(done)[0]
     assert gitlab.requests == []
 
 
@@ -60,7 +60,7 @@ def test_a_now_in_year_0001_or_9999_is_a_field_error(check: Any, now: str) -> No
     done = check(_request(), "--now", now)
     assert done.returncode == 2
     assert _errors(done) == [
-        f"error: --now: {datetime.fromisoformat(now).isoformat()} lies outside {MOMENTS_ALLOWED}"
+        f"error: --now: {datetime.fromisoformat(now).isoformat()} is not in {MOMENTS_ALLOWED}"
     ]
 
 

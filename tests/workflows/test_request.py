@@ -254,7 +254,7 @@ def test_moments_outside_the_years_a_log_can_have_are_field_errors(field: str, m
     window = {"start": "2026-11-01T00:00:00Z", "end": "2026-11-08T00:00:00Z", field: moment}
     error = only(errors_for(window=window))
     assert error.field == f"window.{field}"
-    assert error.message == f"{moment.replace('Z', '+00:00')} lies outside {MOMENTS_ALLOWED}"
+    assert error.message == f"{moment.replace('Z', '+00:00')} is not in {MOMENTS_ALLOWED}"
 
 
 def test_the_first_and_last_moments_allowed_are_accepted() -> None:
