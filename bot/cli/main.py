@@ -32,6 +32,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "bot.cli.serve": ("serve", "socket", "sweep"),
     "bot.cli.artefacts": ("artefacts", "keys", "erase"),
     "bot.cli.extract": ("extract",),
+    "bot.cli.report": ("report",),
 }
 
 

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import matplotlib as mpl
+from markupsafe import Markup
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
-from markupsafe import Markup
 
 HATCHES = ("//", "..", "xx", "\\\\", "++", "oo", "--", "**")
 GREYS = ("#d9d9d9", "#bdbdbd", "#f0f0f0", "#969696")
@@ -124,7 +124,9 @@ def _svg(figure: Figure, name: str) -> Markup:
     buffer = io.StringIO()
     # A salt per chart: the ids of two charts on one page never collide, and never change between runs.
     with mpl.rc_context({**_STYLE, "svg.hashsalt": f"logdive-{name}"}):
-        FigureCanvasSVG(figure).print_svg(buffer, metadata=dict.fromkeys(("Date", "Creator", "Format", "Type")))
+        FigureCanvasSVG(figure).print_svg(
+            buffer, metadata=dict.fromkeys(("Date", "Creator", "Format", "Type"))
+        )
     text = _PROLOGUE.sub("", buffer.getvalue(), count=1)
     # Matplotlib's own output, trusted as markup: every label in it was escaped by matplotlib's writer.
     return Markup(text.replace("<svg ", f'<svg role="img" aria-labelledby="chart-{name}" ', 1))  # noqa: S704

@@ -58,7 +58,8 @@ def _activity(seed: int = 5) -> list[dict[str, Any]]:
         pick = n % 6
         if pick in (0, 1):
             line = synthetic.production(
-                time=stamp, username=who, user_id=uid, remote_ip=ip, path=f"/{synthetic.PROJECT}/-/issues/{n}",
+                time=stamp, username=who, user_id=uid, remote_ip=ip,
+                path=f"/{synthetic.PROJECT}/-/issues/{n}",
                 **{"meta.user": who, "meta.remote_ip": ip, "meta.client_id": f"user/{uid}"},
             )  # fmt: skip
         elif pick == 2:
@@ -72,7 +73,9 @@ def _activity(seed: int = 5) -> list[dict[str, Any]]:
                    "meta.caller_id": "SessionsController#create"},
             )  # fmt: skip
         elif pick == 4:
-            line = synthetic.audit(time=stamp, created_at=stamp, ip_address=ip, author_id=uid, author_name=who)
+            line = synthetic.audit(
+                time=stamp, created_at=stamp, ip_address=ip, author_id=uid, author_name=who
+            )
         else:
             line = synthetic.audit(
                 time=stamp, created_at=stamp, event_name="authenticated_with_password", entity_type="User",
@@ -93,7 +96,9 @@ def write_logs(directory: Path) -> list[Path]:
     noise = list(synthetic.encode(synthetic.noise(1200)))
     first = synthetic.write_log(directory / "production_json.log", synthetic.interleave(ours, noise))
     second = synthetic.write_log(
-        directory / "audit_json.log.1.gz", list(synthetic.encode(synthetic.noise(400, seed=11))), compress=True
+        directory / "audit_json.log.1.gz",
+        list(synthetic.encode(synthetic.noise(400, seed=11))),
+        compress=True,
     )
     return [first, second]
 
@@ -121,7 +126,9 @@ def extract(
         entries = directory / f"{case}-extract.jsonl"
         result = run_extraction(logs, spec, entries_out=entries, workers=1)
         manifest = entries.with_name(f"{case}-extract.manifest.json")
-        record = build_manifest(case, asked, route, result, GENERATED_AT, personal_data_kept=asked.personal_data)
+        record = build_manifest(
+            case, asked, route, result, GENERATED_AT, personal_data_kept=asked.personal_data
+        )
         write_json(manifest, record)
         return Extract(manifest, entries, asked, route, case)
     result = run_extraction(logs, spec, workers=1)
