@@ -47,7 +47,7 @@ def open_case(url: str, route: Route, *, owner: str, key: str = "intake-1") -> i
     return case_id
 
 
-def seal(url: str, vault: Vault, case_id: int, extract: planted.Extract, actor: str) -> list[int]:
+def seal(url: str, sealed_in: Vault, case_id: int, extract: planted.Extract, actor: str) -> list[int]:
     """Store the extract's files on the case as `logdive artefacts add` does; their artefact ids."""
     ids = []
     with session_scope(url) as session:
@@ -58,7 +58,7 @@ def seal(url: str, vault: Vault, case_id: int, extract: planted.Extract, actor: 
             if path is None:
                 continue
             artefact = artefacts.store_artefact(
-                session, vault, case_id, name=path.name, kind=kind, data=path.read_bytes(), actor=actor,
+                session, sealed_in, case_id, name=path.name, kind=kind, data=path.read_bytes(), actor=actor,
                 roles=ROLES[actor], now=NOW, policy=POLICY,
             )  # fmt: skip
             ids.append(artefact.id)

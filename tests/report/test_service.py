@@ -1,4 +1,4 @@
-"""`build_report` on a recorded case: the sealed extract in, HTML and PDF artefacts out, under the two keys."""
+"""`build_report` on a recorded case: the sealed extract in, HTML and PDF artefacts out, under two keys."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ from workflows.states import Role
 CHOSEN = (
     f"**Finding (report):** the member change on {synthetic.GROUP} was made by @{synthetic.FOREIGN.USERNAME} "
     f"({synthetic.FOREIGN.EMAIL}) from {synthetic.FOREIGN.IP4}, through {synthetic.FOREIGN.HOSTNAME} "
-    f"({synthetic.FOREIGN.INTERNAL_IP}); the same person works on /{synthetic.FOREIGN.OTHER_PROJECT}/-/issues "
+    f"({synthetic.FOREIGN.INTERNAL_IP}); the same person works on "
+    f"/{synthetic.FOREIGN.OTHER_PROJECT}/-/issues "
     f"with token {synthetic.SECRETS.PAT}, see https://{synthetic.FOREIGN.HOSTNAME}/logs. "
     f"@{synthetic.SCOPE_USER} signed in from {synthetic.SCOPE_USER_IP} as usual."
 )
@@ -135,8 +136,8 @@ def test_the_same_extract_gives_the_same_bytes_and_a_new_extract_a_new_version(
         approved = artefacts.review_of(session, artefacts.get_artefact(session, first.html.artefact_id))
         assert approved.state is ReviewState.APPROVED
     # A new extract (a narrower window): a new version of each report file, and the keys no longer count.
-    newer = planted.extract(tmp_path / "v2", Route.SECURITY, case=case.label,
-                            window={"start": "2026-11-03T00:00:00Z", "end": "2026-11-08T00:00:00Z"})  # fmt: skip
+    window = {"start": "2026-11-03T00:00:00Z", "end": "2026-11-08T00:00:00Z"}
+    newer = planted.extract(tmp_path / "v2", Route.SECURITY, case=case.label, window=window)
     seal(database_url, vault, case.id, newer, SIRT1)
     second = _build(database_url, vault, case.id)
     assert (second.html.version, second.pdf.version) == (2, 2)
