@@ -43,7 +43,7 @@ def test_no_console_errors_and_no_request_but_the_file(opened) -> None:
     errors = [
         e for e in browser.events
         if e["method"] == "Runtime.exceptionThrown"
-        or (e["method"] == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "warning", "assert"))
+        or (e["method"] == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "warning"))
         or (e["method"] == "Log.entryAdded" and e["params"]["entry"]["level"] in ("error", "warning"))
     ]  # fmt: skip
     assert errors == []
