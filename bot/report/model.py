@@ -252,8 +252,8 @@ def _policy(record: ExtractRecord) -> tuple[str, ...]:
         "Answered by GitLab's Security Incident Response Team (SIRT) from GitLab's application logs.",
         "Only entries concerning the resources in your request, inside the window, are kept.",
         personal,
-        "Before release, a Security reviewer and a Legal reviewer (two different people) approved this "
-        "exact document.",
+        "This document is released only after a Security reviewer and a Legal reviewer, two different "
+        "people, approved its exact content.",
     )
 
 

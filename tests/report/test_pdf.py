@@ -66,3 +66,12 @@ def test_letter_and_a4_page_sizes(tmp_path) -> None:
         (round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in pdf_pages(a4.read_bytes())
     }
     assert sizes == {(595, 842)}
+
+
+def test_the_docs_hold_a_rendered_page() -> None:
+    from tests.report.example import DEFAULT
+
+    image = Image.open(DEFAULT)
+    assert image.format == "PNG" and image.width < image.height and image.width >= 600
+    inked = sum(image.convert("L").histogram()[:160]) / (image.width * image.height)
+    assert inked > 0.01
