@@ -7,6 +7,7 @@ the route, the window, the inputs' SHA-256s) must be present.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -123,8 +124,9 @@ def read_extract(data: bytes) -> ExtractRecord:
 
 
 def read_entries(data: bytes) -> Iterator[dict[str, Any]]:
-    """The redacted entries, one JSON object a line; anything else is refused, not skipped."""
-    for number, line in enumerate(data.splitlines(), start=1):
+    """The redacted entries, one JSON object a line; anything else is refused, not skipped. Lazy: a large
+    extract is never held as parsed objects all at once."""
+    for number, line in enumerate(io.BytesIO(data), start=1):
         if not line.strip():
             continue
         try:

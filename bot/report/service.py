@@ -105,21 +105,21 @@ def build_report(
     read = {"actor": actor, "roles": roles, "now": now, "purpose": "report"}
     record = _record(artefacts.read_artefact(session, vault, source.id, **read), source.id)
     _check_belongs(record, case, label)
-    entries: list[dict[str, object]] = []
+    entries = b""
     if record.entries is not None:
         entries_artefact = _entries_artefact(session, case_id, record, label)
-        data = artefacts.read_artefact(session, vault, entries_artefact, **read)
-        entries = _entries(data, record)
+        entries = artefacts.read_artefact(session, vault, entries_artefact, **read)
+    named_ips = _named_ips(entries, record)
     request = LogDiveRequest.model_validate(case.request)
     rules = RedactionRules.for_case(
         request, Route(case.route or record.route), case_key(label, pseudonym_secret)
     )
-    chosen = finding_notes.choose(notes, rules, keep_ips=_named_ips(entries))
+    chosen = finding_notes.choose(notes, rules, keep_ips=named_ips)
     content = model.build(
         record,
         source.sha256,
         load_catalog(),
-        entries=entries,
+        entries=read_entries(entries),
         findings=chosen,
         audit_note=_audit_note(session, case_id, rules),
     )
@@ -187,23 +187,24 @@ def _entries_artefact(session: Session, case_id: int, record: ExtractRecord, lab
     raise ReportError(f"the extract's entries (SHA-256 {wanted}) are not sealed on {label}")
 
 
-def _entries(data: bytes, record: ExtractRecord) -> list[dict[str, object]]:
-    assert record.entries is not None
+def _named_ips(data: bytes, record: ExtractRecord) -> frozenset[str]:
+    """Addresses the extract shows as they are (the customer's own people, when personal data was asked):
+    a finding may name them too; every other address in a finding becomes a pseudonym. This first pass
+    over the entries also checks them against the manifest, so the report's pass cannot fail half-way."""
+    named: set[str] = set()
+    count = 0
     try:
-        entries = list(read_entries(data))
+        for entry in read_entries(data):
+            count += 1
+            ip = actor_of(entry)[1]
+            if ip and not is_pseudonym(ip):
+                named.add(ip)
     except ExtractUnreadable as exc:
         raise ReportError(f"the extract's entries cannot be read: {exc}") from None
-    if len(entries) != record.entries.count:
-        raise ReportError(
-            f"the extract's entries hold {len(entries)} entries, its manifest says {record.entries.count}"
-        )
-    return entries
-
-
-def _named_ips(entries: Sequence[dict[str, object]]) -> frozenset[str]:
-    """Addresses the extract shows as they are (the customer's own people, when personal data was asked):
-    a finding may name them too. Every other address in a finding becomes a pseudonym."""
-    return frozenset(ip for entry in entries if (ip := actor_of(entry)[1]) and not is_pseudonym(ip))
+    expected = record.entries.count if record.entries is not None else 0
+    if count != expected:
+        raise ReportError(f"the extract's entries hold {count} entries, its manifest says {expected}")
+    return frozenset(named)
 
 
 def _audit_note(session: Session, case_id: int, rules: RedactionRules) -> model.AuditNote | None:
