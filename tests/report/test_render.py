@@ -69,9 +69,6 @@ def test_every_value_from_the_extract_is_escaped() -> None:
         "_logdive": {"kind": "api_json", "input": 1, "offset": 0},
     }  # fmt: skip
     html = _html(record, orjson.dumps(entry) + b"\n")
-    assert (
-        "<script" not in html.lower()
-        and "<img" not in html.lower()
-        and "onerror=alert" not in html.replace("onerror=alert(2)&gt;", "")
-    )
+    assert "<script" not in html.lower() and "<img" not in html.lower()
+    assert html.count("onerror") == html.count("&lt;img src=x onerror") > 0  # only ever as text
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 5  # table cells, chart label, appendix
