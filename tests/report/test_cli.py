@@ -12,8 +12,8 @@ import pytest
 from bot.artefacts import service as artefacts
 from bot.db.engine import session_scope
 from bot.db.models import Case
-from tests.artefacts.conftest import NOW, ROLES, SIRT1, SUPPORT, ring_text
-from tests.artefacts.test_cli import ROLES_FILE, Cli
+from tests.artefacts.conftest import NOW, ROLES, SIRT1, SUPPORT
+from tests.artefacts.test_cli import Cli, env  # noqa: F401 -- env is a fixture
 from tests.extract import synthetic
 from tests.gitlab_standin.fixtures import gitlab_standin  # noqa: F401 -- fixture
 from tests.report import planted
@@ -24,21 +24,9 @@ SIRT_PROJECT = "gitlab-com/gl-security/sirt-cases"
 
 
 @pytest.fixture
-def env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    roles = tmp_path / "roles.toml"
-    roles.write_text(ROLES_FILE)
-    return {
-        "DATABASE_URL": database_url,
-        "LOGDIVE_ARTEFACT_KEY": ring_text(("k1", 1)),
-        "LOGDIVE_ARTEFACT_DIR": str(tmp_path / "artefacts"),  # the `vault` fixture's store and key
-        "LOGDIVE_ROLES_FILE": str(roles),
-        "COLUMNS": "200",
-    }
-
-
-@pytest.fixture
-def cli(env: dict[str, str]) -> Cli:
-    return Cli(env)
+def cli(env: dict[str, str], tmp_path: Path) -> Cli:  # noqa: F811
+    # The `vault` fixture's store (and key), which sealed_case sealed the extract in.
+    return Cli({**env, "LOGDIVE_ARTEFACT_DIR": str(tmp_path / "artefacts")})
 
 
 def test_a_case_report_with_findings_from_the_sirt_issue(
