@@ -23,6 +23,7 @@ from tests.report.conftest import seal
 from tests.report.documents import pdf_text
 from workflows.assessment import Route
 from workflows.audit_gap import GapReport
+from workflows.pseudonyms import IdentifierKind, Pseudonymiser, case_key
 from workflows.review import ReviewState
 from workflows.states import Role
 
@@ -110,6 +111,9 @@ def test_nothing_the_extract_may_not_contain_reaches_html_or_pdf(database_url, v
         assert shown in html, shown
     assert re.search(r"made by user-[0-9a-f]{8}", html) and "About GitLab's audit events" in text
     assert synthetic.SCOPE_USER in html  # the customer's own person, named: personal data was asked
+    # A finding names a foreign address by the same pseudonym as the extract's tables do.
+    same = Pseudonymiser(case_key(case.label)).pseudonym(IdentifierKind.IP, synthetic.FOREIGN.IP4)
+    assert f"from {same}, through [host]" in html and f'<td class="mono">{same}</td>' in html
 
 
 def test_the_same_extract_gives_the_same_bytes_and_a_new_extract_a_new_version(
