@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -14,6 +15,7 @@ from bot.logs import get_logger
 from bot.slack.blocks.decision import decision_modal, failure_modal, rescope_notice
 from bot.slack.blocks.intake import intake_modal
 from bot.slack.deps import SlackDeps
+from bot.slack.flows.access import REFUSAL, answer_refusal, case_roles
 from workflows.assessment import Assessment, Decision
 from workflows.catalog import Catalog
 from workflows.eligibility import evaluate
@@ -48,9 +50,15 @@ def blank_form(timezone: str, catalog: Catalog) -> dict[str, Any]:
     return form
 
 
-async def open_modal(deps: SlackDeps, client: AsyncWebClient, body: dict[str, Any]) -> None:
-    """Open at once (a trigger id lives 3 seconds); show the caller's timezone as soon as it is known."""
+async def open_modal(
+    deps: SlackDeps, client: AsyncWebClient, respond: AsyncRespond, body: dict[str, Any]
+) -> None:
+    """Open at once (a trigger id lives 3 seconds); show the caller's timezone as soon as it is known.
+    Someone who handles no cases gets the refusal instead."""
     user_id = body["user_id"]
+    if await case_roles(deps, user_id, "intake.open") is None:
+        await answer_refusal(respond)
+        return
     known = deps.timezones.cached(user_id)
     timezone = known or deps.settings.default_timezone
     try:
@@ -89,6 +97,10 @@ async def assess_and_record(
     attempt: int,
     timezone: str,
 ) -> None:
+    # A crafted submission from someone without a case role: nothing is looked up or filed for them.
+    if await case_roles(deps, user_id, "intake.submit") is None:
+        await client.views_update(view_id=view_id, view=failure_modal(REFUSAL))
+        return
     try:
         facts = await deps.work.gitlab(deps.directory.facts_for, request)
     except Exception as exc:  # any directory failure: the person is told, nothing is recorded

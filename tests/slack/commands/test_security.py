@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.slack.harness import CSM, INTAKE_BLOCKS, NOBODY, Bot
+from tests.slack.harness import CSM, INTAKE_BLOCKS, Bot
 
 
 def test_security_opens_the_intake_modal_with_the_callers_timezone(bot: Bot) -> None:
@@ -40,7 +40,7 @@ def test_list_and_status(bot: Bot) -> None:
     bot.slack.wait_for(
         lambda: any("No case LD-999" in c.args["text"] for c in bot.slack.calls_to("response_url"))
     )
-    bot.command("status nonsense", user=NOBODY)
+    bot.command("status nonsense", user=CSM)
     bot.slack.wait_for(
         lambda: any("is not a case id" in c.args["text"] for c in bot.slack.calls_to("response_url"))
     )
