@@ -25,6 +25,7 @@ from bot.artefacts.http import download_route
 from bot.artefacts.vault import Vault
 from bot.gitlab import webhook as gitlab_webhook
 from bot.runtime import Runtime
+from bot.slack.malformed import SlackRequestHandler
 
 HTTP_REQUESTS = Counter("logdive_http_requests_total", "HTTP requests", ["path", "status"])
 HTTP_SECONDS = Histogram(
@@ -110,6 +111,6 @@ def create_server(runtime: Runtime) -> Any:
             # has shut down, so code after `server.run()` never runs.
             await asyncio.to_thread(runtime.stop)
 
-    table = routes(runtime, AsyncSlackRequestHandler(bolt))
+    table = routes(runtime, SlackRequestHandler(bolt))  # Bolt's adapter, its body parsing guarded
     app = Starlette(routes=table, lifespan=lifespan)
     return _Measured(app, {route.path for route in table if isinstance(route, Route)})

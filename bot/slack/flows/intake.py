@@ -99,19 +99,17 @@ async def assess_and_record(
 ) -> None:
     # A crafted submission from someone without a case role: nothing is looked up or filed for them.
     if await case_roles(deps, user_id, "intake.submit") is None:
-        await client.views_update(view_id=view_id, view=failure_modal(REFUSAL))
+        await _show(client, view_id, failure_modal(REFUSAL))
         return
     try:
         facts = await deps.work.gitlab(deps.directory.facts_for, request)
     except Exception as exc:  # any directory failure: the person is told, nothing is recorded
         log.warning("slack.intake_directory_failed", error=type(exc).__name__)
-        await client.views_update(
-            view_id=view_id,
-            view=failure_modal(
-                "GitLab could not be reached to check this request; nothing was recorded. "
-                "Close this and run /security again in a minute."
-            ),
+        message = (
+            "GitLab could not be reached to check this request; nothing was recorded. "
+            "Close this and run /security again in a minute."
         )
+        await _show(client, view_id, failure_modal(message))
         return
     now = deps.clock()
     assessment = evaluate(request, facts, deps.policy, now)
@@ -138,8 +136,16 @@ async def assess_and_record(
             version=version,
             case_channel=deps.settings.case_channel,
         )
-    await client.views_update(view_id=view_id, view=view)
+    await _show(client, view_id, view)
     deps.kick()
+
+
+async def _show(client: AsyncWebClient, view_id: str, view: Any) -> None:
+    """The modal's next face; a modal closed meanwhile (or a view id Slack does not know) is only logged."""
+    try:
+        await client.views_update(view_id=view_id, view=view)
+    except SlackApiError as exc:
+        log.warning("slack.intake_view_not_updated", error=exc.response.get("error"))
 
 
 def _record(
