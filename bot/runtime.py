@@ -127,7 +127,7 @@ class Runtime:
         self.policy = settings.load_policy()
         self._directory = directory
         self.web = WebClient(token=_secret(settings.slack_bot_token) or None, base_url=settings.slack_api_url)
-        self.slack_delivery = SlackDelivery(self.web, self.database_url)
+        self.slack_delivery = SlackDelivery(self.web, self.database_url, self.settings.gitlab_url)
         # Outbox handlers by kind; the GitLab adapter adds its own the same way.
         self.handlers: dict[str, outbox.Handler] = dict(self.slack_delivery.handlers())
         self.on_done: dict[str, outbox.OnDone] = dict(self.slack_delivery.on_done())

@@ -91,6 +91,7 @@ class CaseView:
 
     label: str
     exception_pending: bool = False
+    gitlab_url: str | None = None  # GITLAB_URL: only links into it are shown as links
 
 
 def _buttons(case: Case, view: CaseView) -> list[ButtonElement]:
@@ -141,7 +142,11 @@ def case_message(case: Case, view: CaseView) -> tuple[str, list[Block]]:
     state = CaseState(case.state)
     route = {"support": "Support", "security": "SIRT"}.get(case.route or "", "—")
     window = (case.request or {}).get("window") or {}
-    issue = link(case.sirt_issue_url, f"#{case.sirt_issue_iid}") if case.sirt_issue_url else "not yet"
+    issue = (
+        link(case.sirt_issue_url, f"#{case.sirt_issue_iid}", view.gitlab_url)
+        if case.sirt_issue_url
+        else "not yet"
+    )
     fields = [
         f"*State*\n{STATE_LABELS[state]}",
         f"*Route*\n{route}",
@@ -185,7 +190,8 @@ def case_message(case: Case, view: CaseView) -> tuple[str, list[Block]]:
         )
     )
     text = clip(
-        f"{view.label} ({STATE_LABELS[state]}): log-dive for {case.customer_namespace}", FALLBACK_TEXT
+        f"{view.label} ({STATE_LABELS[state]}): log-dive for {escape_mrkdwn(case.customer_namespace)}",
+        FALLBACK_TEXT,
     )
     return text, blocks
 
@@ -243,7 +249,7 @@ def event_message(case: Case, event: CaseEvent, view: CaseView) -> tuple[str, li
         verdict = "approved" if event.kind == "exception_approved" else "denied"
         line = f":scales: {who} {verdict} the exception on {view.label}: *{to}*."
         free_text = data.get("reason")
-    elif (gitlab_line := gitlab_event_line(event, view.label)) is not None:
+    elif (gitlab_line := gitlab_event_line(event, view.label, view.gitlab_url)) is not None:
         line = gitlab_line
     elif event.to_state:
         line = f"{who} moved {view.label} from *{frm}* to *{to}*."

@@ -30,7 +30,7 @@ async def status(deps: SlackDeps, respond: AsyncRespond, user_id: str, label: st
             case = session.get(Case, case_id)
             if case is None:
                 return text_reply(f"No case {cases.case_label(case_id)} that you can see.")
-            return status_reply(case, cases.case_label(case_id))
+            return status_reply(case, cases.case_label(case_id), deps.settings.gitlab_url)
 
     text, blocks = await deps.work.db(read)
     await respond(text=text, blocks=blocks, response_type="ephemeral")
