@@ -26,7 +26,7 @@ from bot.artefacts.retention import retention_job
 from bot.catalog import load_catalog
 from bot.clock import Clock, utc_now
 from bot.gitlab.outbox_handlers import register as register_gitlab
-from bot.logs import get_logger
+from bot.logs import describe_error, get_logger
 from bot.scheduler import register as register_timed_work
 from bot.settings import Settings
 from bot.slack.app import create_app
@@ -183,7 +183,8 @@ class Runtime:
                 try:
                     results[name] = job(moment)
                 except Exception as exc:  # one job's failure must not starve the others
-                    log.error("tick.job_failed", job=name, error=type(exc).__name__, detail=str(exc)[:300])
+                    detail = describe_error(exc)[:300]
+                    log.error("tick.job_failed", job=name, error=type(exc).__name__, detail=detail)
         return results
 
     def deliver_outbox(self, now: datetime) -> outbox.DeliveryReport:
