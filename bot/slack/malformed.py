@@ -173,16 +173,17 @@ def _kind(body: Any) -> str:
     return kind if isinstance(kind, str) and kind in _SHAPES else "other"
 
 
-def _refuse(reason: str, **fields: Any) -> BoltResponse:
+def _refuse(reason: str, problem: str, **fields: Any) -> BoltResponse:
     log.warning("slack.malformed_request", reason=reason, **fields)
-    return BoltResponse(status=400, body=json.dumps({"error": f"malformed request: {reason}"}))
+    return BoltResponse(status=400, body=json.dumps({"error": f"malformed request: {problem}"}))
 
 
 async def check_envelope(body: dict[str, Any], next: Any) -> BoltResponse | None:
     """Global middleware: a request whose fields are not what the listeners read is answered 400 here."""
     field = envelope_problem(body)
     if field is not None:
-        return _refuse("field", field=field, type=_kind(body))
+        problem = f"{field} is missing or not of the type Slack documents"
+        return _refuse("field", problem, field=field, type=_kind(body))
     await next()
     return None
 
@@ -191,7 +192,7 @@ async def answer_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
     """Bolt's error handler for listeners and middleware: one line, no traceback, 4xx for shape errors."""
     kind = _kind(body)
     if isinstance(error, SHAPE_ERRORS):
-        return _refuse("shape", type=kind, error=type(error).__name__)
+        return _refuse("shape", "a field has an unexpected shape", type=kind, error=type(error).__name__)
     log.error("slack.request_failed", type=kind, error=type(error).__name__)
     return BoltResponse(status=500, body="")
 

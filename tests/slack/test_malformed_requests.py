@@ -329,3 +329,13 @@ def test_odd_webhook_bodies_with_the_token_never_get_a_5xx(
         },
     )
     assert response.status_code < 500
+
+
+def test_a_missing_field_is_named_in_the_answer(fuzzed: Bot) -> None:
+    payload = block_actions(case.CLAIM)
+    del payload["user"]["id"]
+    response = fuzzed.signed_post(urlencode({"payload": json.dumps(payload)}))
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "malformed request: user.id is missing or not of the type Slack documents"
+    }
