@@ -30,7 +30,7 @@ async def handle_event_type_options(
 ) -> None:
     deps: SlackDeps = context["deps"]
     # The form is for the case-handling roles; a look-up from anyone else gets nothing.
-    if await case_roles(deps, body["user"]["id"], "intake.options") is None:
+    if await case_roles(deps, body["user"]["id"], "event_types.options") is None:
         await ack(options=[])
         return
     await ack(options=matching_options(deps.catalog, payload.get("value") or ""))

@@ -72,7 +72,7 @@ def test_a_person_without_a_role_is_refused_everywhere_and_nothing_is_looked_up(
         "status",
         "list",
         "intake.submit",
-        "intake.options",
+        "event_types.options",
     }
     assert all(e.case_id is None and e.actor == NOBODY and e.data["message"] == REFUSAL for e in refused)
     assert bot.cases() == []
