@@ -111,13 +111,22 @@ class _BlockSuggestion(_Shape):
 
 class _Event(_Shape):
     type: Short
-    user: Id | None = None
-    channel: Id | None = None
+
+
+class _AppMention(_Event):
+    """The one event Logdive subscribes to (config/slack-manifest.yml); others keep their own shapes."""
+
+    user: Id
+    channel: Id
     thread_ts: Short | None = None
 
 
 class _EventCallback(_Shape):
     event: _Event
+
+
+class _AppMentionCallback(_Shape):
+    event: _AppMention
 
 
 class _UrlVerification(_Shape):
@@ -133,16 +142,16 @@ _SHAPES: dict[str, type[_Shape]] = {
 }
 
 
-_FIELD_NAMES = frozenset(
-    name
-    for shape in (_Command, _User, _Action, _Channel, _Message, _OpenView, _State, _SubmittedView, _Event)
-    for name in shape.model_fields
-) | frozenset(name for shape in _SHAPES.values() for name in shape.model_fields)
+_PARTS = (_Command, _User, _Action, _Channel, _Message, _OpenView, _State, _SubmittedView, _AppMention)
+_FIELD_NAMES = frozenset(name for shape in (*_PARTS, *_SHAPES.values()) for name in shape.model_fields)
 
 
 def envelope_problem(body: dict[str, Any]) -> str | None:
     """The first field (a dotted path) that does not have the shape Slack documents; None when all do."""
     shape = _Command if "command" in body else _SHAPES.get(str(body.get("type")))
+    event = body.get("event")
+    if shape is _EventCallback and isinstance(event, dict) and event.get("type") == "app_mention":
+        shape = _AppMentionCallback
     if shape is None:
         return None  # a kind Logdive has no listener for: Bolt answers it as unhandled
     try:
