@@ -19,12 +19,12 @@ from sqlmodel import col, select
 from bot import cases
 from bot.db.engine import session_scope
 from bot.db.models import CaseEvent, OutboxItem, ScheduledWork
+from bot.sandbox.slack import SlackStandIn
+from bot.sandbox.slack.server import SlackCall
 from bot.scheduler import TimedWorkReport, TimedWorkSender
 from bot.settings import Settings
 from bot.slack.delivery import SlackDelivery, remember_thread
 from tests.services.conftest import make_assessment, make_request
-from tests.slack_standin import SlackStandIn
-from tests.slack_standin.server import SlackCall
 from workflows.assessment import Route
 from workflows.states import CaseState, Role
 

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bot.sandbox.gitlab.server import GitLabStandIn
 from tests.cli.conftest import Run
 from tests.cli.conftest import request_data as _request
-from tests.gitlab_standin.server import GitLabStandIn
 
 RULE_IDS = ["plan", "requester", "ownership", "window", "scope", "log_sources"]
 
