@@ -72,6 +72,7 @@ def build(*, host: str, port: int, sweep_hours: float, clock: Callable[[], Any] 
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(1024)  # connections wait in the backlog from now on, not refused until uvicorn starts
     except OSError:
         sock.close()
         raise

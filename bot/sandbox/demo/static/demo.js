@@ -35,16 +35,25 @@ function group(groupId) {
   return p ? `${p.role}-team` : groupId;
 }
 
+// The emoji Logdive's messages use; any other :name: is shown as written.
+const EMOJI = {
+  white_check_mark: "\u2705", x: "\u274c", warning: "\u26a0\ufe0f", hourglass_flowing_sand: "\u23f3",
+  hourglass: "\u231b", alarm_clock: "\u23f0", rotating_light: "\ud83d\udea8", scales: "\u2696\ufe0f",
+  memo: "\ud83d\udcdd", lock: "\ud83d\udd12", unlock: "\ud83d\udd13", mag: "\ud83d\udd0d",
+  scissors: "\u2702\ufe0f", heavy_plus_sign: "\u2795",
+};
+
 function inline(text) {
-  // *bold*, _italic_, ~strike~, `code`, and line breaks
+  // :emoji:, *bold*, _italic_, ~strike~, `code`, and line breaks
   const out = [];
-  const pattern = /(`[^`\n]+`|\*[^*\n]+\*|_[^_\n]+_|~[^~\n]+~|\n)/g;
+  const pattern = /(:[a-z0-9_+-]+:|`[^`\n]+`|\*[^*\n]+\*|_[^_\n]+_|~[^~\n]+~|\n)/g;
   let last = 0;
   for (const match of text.matchAll(pattern)) {
     if (match.index > last) out.push(text.slice(last, match.index));
     const token = match[0];
     const inner = token.slice(1, -1);
     if (token === "\n") out.push(el("br"));
+    else if (token[0] === ":") out.push(EMOJI[inner] || token);
     else if (token[0] === "`") out.push(el("code", {}, inner));
     else if (token[0] === "*") out.push(el("b", {}, inner));
     else if (token[0] === "_") out.push(el("i", {}, inner));
@@ -339,9 +348,12 @@ function drawGitLab() {
 
 // -- the loop -------------------------------------------------------------------------------------
 async function refresh() {
-  const answer = await fetch(`/demo/api/state?as=${encodeURIComponent(role)}`);
+  const asked = role;
+  const answer = await fetch(`/demo/api/state?as=${encodeURIComponent(asked)}`);
   if (!answer.ok) return;
-  state = await answer.json();
+  const fresh = await answer.json();
+  if (asked !== role) return; // the visitor switched roles meanwhile: this answer is someone else's view
+  state = fresh;
   const me = state.people.find((p) => p.role === role);
   $("who").textContent = me ? me.name : "";
   $("now").textContent = state.now.replace("T", " ");
