@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 from slack_bolt.async_app import AsyncApp
 from slack_sdk import WebClient
 from slack_sdk.web.async_client import AsyncWebClient
@@ -38,6 +38,8 @@ from bot.slack.roles import RoleDirectory, TimezoneDirectory
 log = get_logger(__name__)
 
 OUTBOX_OUTCOMES = Counter("logdive_outbox_items_total", "Outbox deliveries by outcome", ["outcome"])
+# Per process: a replica whose scheduler stopped ticking shows here first (alert: no tick for 5 minutes).
+LAST_TICK = Gauge("logdive_last_tick_timestamp_seconds", "When this process last finished a scheduler tick")
 TICK_JOB = "tick"
 
 # A tick job: called with the tick's "now". Reminders and retention add theirs to Runtime.tick_jobs.
@@ -184,6 +186,7 @@ class Runtime:
                     results[name] = job(moment)
                 except Exception as exc:  # one job's failure must not starve the others
                     log.error("tick.job_failed", job=name, error=type(exc).__name__, detail=str(exc)[:300])
+        LAST_TICK.set_to_current_time()
         return results
 
     def deliver_outbox(self, now: datetime) -> outbox.DeliveryReport:
