@@ -1,7 +1,8 @@
 """A small world for timed-work tests: the case service, the Slack stand-in, senders, and a clock passed in.
 
-Times: Monday 23 November 2026 onwards. Support-route cases run on the default calendar (UTC, Mon–Fri
-09:00–17:00: calendar.toml has no `support` team); security-route cases on SIRT's (every weekday hour).
+Times: Monday 23 November 2026 onwards. Support-route cases run on the `support` calendar (UTC, Mon–Fri
+09:00–17:00, US holidays: Thursday 26 November is Thanksgiving); security-route cases on SIRT's (every
+weekday hour).
 """
 
 from __future__ import annotations
