@@ -99,6 +99,32 @@ def check_settings(settings: Settings, mode: str) -> None:
         )
 
 
+# Settings a process starts without, but works poorly without: said at start, by name (`advisories`).
+ADVISED = {
+    "serve": (
+        ("csm_group", "LOGDIVE_CSM_GROUP", "nobody can act as CSM (file requests, move cases on)"),
+        ("support_group", "LOGDIVE_SUPPORT_GROUP", "nobody can act as Support (claim Support cases)"),
+        ("sirt_group", "LOGDIVE_SIRT_GROUP", "nobody can act as SIRT (claim security cases, review)"),
+        ("legal_group", "LOGDIVE_LEGAL_GROUP", "nobody can act as Legal (exceptions, review)"),
+        (
+            "gitlab_webhook_secret",
+            "LOGDIVE_GITLAB_WEBHOOK_SECRET",
+            "POST /gitlab/webhook refuses every delivery",
+        ),
+    ),
+}
+ADVISED["socket"] = ADVISED["serve"][:4]  # Socket Mode serves no webhook
+
+
+def advisories(settings: Settings, mode: str) -> list[str]:
+    """One line per advised setting `mode` runs without: its name and what does not work meanwhile."""
+    return [
+        f"{env} is not set: {effect}"
+        for attr, env, effect in ADVISED.get(mode, ())
+        if not getattr(settings, attr)
+    ]
+
+
 def _secret(value: Any) -> str:
     return value.get_secret_value() if value is not None else ""
 

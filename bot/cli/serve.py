@@ -13,7 +13,14 @@ from rich.console import Console
 from bot.clock import fixed, parse_moment, utc_now
 from bot.db.engine import upgrade
 from bot.logs import configure_logging, get_logger
-from bot.runtime import InvalidSetting, MissingSettings, Runtime, check_settings, freeze_start_up_heap
+from bot.runtime import (
+    InvalidSetting,
+    MissingSettings,
+    Runtime,
+    advisories,
+    check_settings,
+    freeze_start_up_heap,
+)
 from bot.settings import Settings, get_settings
 from bot.slack import log_safety
 
@@ -61,6 +68,8 @@ def _settings_for(mode: str) -> Settings:
         raise typer.Exit(2) from None
     configure_logging(settings.log_level)
     log_safety.install()
+    for advice in advisories(settings, mode):
+        err.print(f"logdive {mode}: warning: {advice}.", highlight=False, markup=False)
     return settings
 
 
