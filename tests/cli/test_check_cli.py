@@ -10,7 +10,7 @@ from bot.sandbox.gitlab.server import GitLabStandIn
 from tests.cli.conftest import Run
 from tests.cli.conftest import request_data as _request
 
-RULE_IDS = ["plan", "requester", "ownership", "window", "scope", "log_sources"]
+RULE_IDS = ["instance", "plan", "requester", "ownership", "window", "scope", "log_sources"]
 
 
 def test_an_eligible_request_exits_0_with_every_rule_and_its_route(check: Any) -> None:
