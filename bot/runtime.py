@@ -43,6 +43,7 @@ OUTBOX_OUTCOMES = Counter("logdive_outbox_items_total", "Outbox deliveries by ou
 LAST_TICK = Gauge("logdive_last_tick_timestamp_seconds", "When this process last finished a scheduler tick")
 TICK_JOB = "tick"
 
+
 class _RoutineRunsAreDebug(logging.Filter):
     """APScheduler says "Running job" and "executed successfully" at INFO for every tick (two lines every
     5 s, ~34,500 a day), and more at start and stop (runtime.started/stopped say it): they are DEBUG.
