@@ -44,7 +44,9 @@ def case_view(session: Session, case: Case) -> CaseView:
         )
         .order_by(col(CaseEvent.id).desc())
     ).first()
-    return CaseView(label=cases.case_label(case.id or 0), exception_pending=latest == "exception_requested")
+    return CaseView(
+        label=cases.case_label(case.id or 0), exception=latest.removeprefix("exception_") if latest else None
+    )
 
 
 class SlackDelivery:
