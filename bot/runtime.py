@@ -123,6 +123,7 @@ ADVISED = {
         ("support_group", "LOGDIVE_SUPPORT_GROUP", "nobody can act as Support (claim Support cases)"),
         ("sirt_group", "LOGDIVE_SIRT_GROUP", "nobody can act as SIRT (claim security cases, review)"),
         ("legal_group", "LOGDIVE_LEGAL_GROUP", "nobody can act as Legal (exceptions, review)"),
+        ("gap_marker_secret", "LOGDIVE_GAP_MARKER_SECRET", "no Audit Events gap issue is filed (parked)"),
         (
             "gitlab_webhook_secret",
             "LOGDIVE_GITLAB_WEBHOOK_SECRET",
@@ -130,7 +131,7 @@ ADVISED = {
         ),
     ),
 }
-ADVISED["socket"] = ADVISED["serve"][:4]  # Socket Mode serves no webhook
+ADVISED["socket"] = ADVISED["serve"][:5]  # Socket Mode serves no webhook
 
 
 def advisories(settings: Settings, mode: str) -> list[str]:

@@ -61,7 +61,11 @@ def test_a_complete_configuration_starts_without_warnings(
     slack_standin: SlackStandIn, database_url: str, tmp_path: Path
 ) -> None:
     output = serve_output(
-        slack_standin, database_url, tmp_path, LOGDIVE_GITLAB_WEBHOOK_SECRET="hook-secret-0123456789"
+        slack_standin,
+        database_url,
+        tmp_path,
+        LOGDIVE_GITLAB_WEBHOOK_SECRET="hook-secret-0123456789",
+        LOGDIVE_GAP_MARKER_SECRET="gap-secret-0123456789",
     )
     assert "warning:" not in output, output
-    assert "hook-secret-0123456789" not in output  # and a secret never reaches the output
+    assert "secret-0123456789" not in output  # and a secret never reaches the output

@@ -132,6 +132,7 @@ class World:
             audit_gap_project=AUDIT_GAP_PROJECT,
             sirt_group_handle=SIRT_HANDLE,
             gitlab_webhook_secret=self.webhook_secret,
+            gap_marker_secret=secrets.token_hex(32),
             artefact_dir=directory / "artefacts",
             pseudonym_secret=secrets.token_hex(16),
             default_timezone=TIMEZONE,
