@@ -27,6 +27,11 @@ def register(app: typer.Typer) -> None:
         from bot.sandbox.demo.run import build
 
         configure_logging("WARNING")
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            err.print(
+                f"logdive demo: warning: listening on {host}: anyone who reaches the page can act as anyone "
+                "in the sandbox."
+            )
         try:
             sandbox = build(host=host, port=port, sweep_hours=sweep_hours)
         except OSError as exc:
