@@ -93,3 +93,29 @@ def test_a_case_filed_claimed_and_swept_until_its_reminder(demo_url: str) -> Non
     else:
         raise AssertionError("no reminder after sweeping six days ahead")
     assert page.state("support")["swept_hours"] >= 24
+
+
+def test_sirt_writes_a_finding_in_gitlab_and_the_thread_is_told(demo_url: str) -> None:
+    """The GitLab side is live too: a note by the SIRT person's own GitLab account comes back to the bot
+    through GitLab's webhook, and the thread gets one line and a link, never the note's words."""
+    page = DemoPage(demo_url)
+    decided = file_request(page)
+    page.act("csm", kind="close", view_id=decided["view"]["id"])
+    issue = page.wait("sirt", lambda s: next(iter(s["gitlab"]), None))
+    refused = page.http.post(
+        "/demo/api/act", json={"as": "csm", "kind": "gitlab_note", "iid": issue["iid"], "body": "x"}
+    )
+    assert refused.status_code == 400 and "sirt" in refused.json()["error"]
+
+    page.act(
+        "sirt", kind="gitlab_note", iid=issue["iid"], body="Finding: the token was created from 203.0.113.9"
+    )
+
+    def told(state: dict) -> bool:
+        replies = state["channel"]["messages"][0]["replies"]
+        return any("noted a finding" in texts(r["blocks"]) + r["text"] for r in replies)
+
+    page.wait("support", told)
+    assert "203.0.113.9" not in str(page.state("support")["channel"])
+    [shown] = [n for n in page.state("sirt")["gitlab"][0]["notes"] if "203.0.113.9" in n["body_html"]]
+    assert shown["author"] == "Riley Chen (@riley-sirt)"

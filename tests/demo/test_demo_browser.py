@@ -141,6 +141,13 @@ def test_file_claim_update_close_in_the_browser(demo_url: str, browser: WebDrive
     page.click_case_button("case.transition.artefacts_in_review")
     page.until(lambda: "Artefacts in review" in page.case_text(), "in review")
     page.act_as("sirt")
+    # SIRT works in GitLab too: a finding noted on the issue comes back through GitLab's webhook.
+    page.until(lambda: page.issue().find_element(By.CSS_SELECTOR, ".gitlab-note"), "the note box").send_keys(
+        "Finding: the deploy token was created from 203.0.113.9"
+    )
+    page.issue().find_element(By.CSS_SELECTOR, ".note-form button").click()
+    page.until(lambda: "noted a finding" in page.case_text(), "the finding told in the thread")
+    assert "203.0.113.9" not in page.case_text() and "203.0.113.9" in page.issue().text
     page.click_case_button("case.transition.artefacts_approved")
     page.until(lambda: "Artefacts approved" in page.case_text(), "approved")
     page.act_as("support")

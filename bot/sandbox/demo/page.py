@@ -8,6 +8,7 @@ GitLab Markdown is rendered here by markdown-it with raw HTML off, as GitLab esc
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from importlib import resources
 from typing import Any
 
 import aiohttp
+import gitlab
 from markdown_it import MarkdownIt
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -121,6 +123,7 @@ class Demo:
             "modal": self.workspace.modal(user),
             "gitlab": self._gitlab(),
             "gitlab_url": self.world.gitlab.url,
+            "sirt_project": SIRT_PROJECT,
         }
 
     def _gitlab(self) -> list[dict[str, Any]]:
@@ -198,6 +201,7 @@ class Demo:
                 _text(data, "query", 200),
             ),
             "sweep": self._sweep,
+            "gitlab_note": lambda: self._gitlab_note(user, data),
         }
         if kind == "close":
             workspace.close(user, _text(data, "view_id", 40))
@@ -206,6 +210,22 @@ class Demo:
         if act is None:
             raise BadAction(f"kind must be one of close, {', '.join(actions)}")
         return {"ok": True, "result": await act()}
+
+    async def _gitlab_note(self, user: str, data: dict[str, Any]) -> dict[str, Any]:
+        """SIRT works from GitLab too: a note on the SIRT issue ("Finding: …", "Customer update: …")."""
+        if user != ROLES["sirt"].user_id:
+            raise BadAction("as must be sirt: only SIRT writes on the SIRT issue in GitLab here")
+        iid = data.get("iid")
+        if not isinstance(iid, int) or isinstance(iid, bool):
+            raise BadAction("iid must be the SIRT issue's number")
+        body = _text(data, "body", 5000)
+        if not body.strip():
+            raise BadAction("body must say something")
+        try:
+            await asyncio.to_thread(self.world.comment, iid, body)
+        except gitlab.GitlabError as exc:
+            raise BadAction(f"GitLab refused the note: {exc.response_code} {exc.error_message}") from None
+        return {"noted": iid}
 
     async def _sweep(self) -> dict[str, Any]:
         moment = self.clock.sweep(self.sweep_hours)

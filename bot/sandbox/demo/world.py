@@ -12,6 +12,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import gitlab
+
 from bot.sandbox.gitlab import OWNER, REPORTER, GitLabStandIn, Project
 from bot.sandbox.gitlab.issues import IssueTracker, tracker
 from bot.sandbox.slack import SlackStandIn
@@ -23,6 +25,8 @@ SIRT_PROJECT = "gl-security/sirt/logdive"
 AUDIT_GAP_PROJECT = "gitlab-org/gitlab"
 SIRT_HANDLE = "@gl-security/sirt"
 TIMEZONE = "Europe/Berlin"
+SIRT_GITLAB_USER = "riley-sirt"  # the SIRT person's own GitLab account, for notes written in GitLab
+SIRT_TOKEN = "riley-sirt-token"  # noqa: S105 -- the stand-in's, local to the sandbox
 
 
 @dataclass(frozen=True)
@@ -83,8 +87,9 @@ def seed_gitlab(standin: GitLabStandIn, today: date) -> Project:
     sirt = state.add_project(SIRT_PROJECT, name="Log-dives")
     state.add_group("gitlab-org", plan="ultimate")
     state.add_project(AUDIT_GAP_PROJECT, visibility="public")
-    riley = state.add_user("riley-sirt", name="Riley Chen")
+    riley = state.add_user(SIRT_GITLAB_USER, name="Riley Chen")
     state.add_member(security, riley, REPORTER)
+    state.add_token(SIRT_TOKEN, riley)
     for customer in CUSTOMERS:
         owner = state.add_user(customer.owner)
         ends = today + timedelta(days=customer.ends_in_days) if customer.ends_in_days is not None else None
@@ -141,6 +146,12 @@ class World:
             outbox_backoff_cap_seconds=20,
             **groups,
         )
+
+    def comment(self, iid: int, body: str) -> None:
+        """A note on a SIRT issue written in GitLab by the SIRT person (python-gitlab, their own token):
+        GitLab's webhook then tells the bot, as it would in production."""
+        client = gitlab.Gitlab(self.gitlab.url, private_token=SIRT_TOKEN)
+        client.projects.get(SIRT_PROJECT, lazy=True).issues.get(iid, lazy=True).notes.create({"body": body})
 
     def hook_into(self, bot_url: str) -> None:
         """GitLab's project webhook on the SIRT project, pointed at the bot, as an admin would set it."""

@@ -341,9 +341,21 @@ function drawGitLab() {
       issue.confidential ? el("span", { class: "badge confidential" }, "Confidential") : null,
       issue.labels.map(label)),
     html(issue.description_html),
+    role === "sirt" && issue.project === state.sirt_project ? noteForm(issue) : null,
     el("div", { class: "notes" }, issue.notes.map((n) => el("div", { class: `note${n.internal ? " internal" : ""}${n.system ? " system" : ""}` },
       el("div", { class: "meta" }, `${n.author} · ${n.created_at}${n.internal ? " · internal note" : ""}`),
       html(n.body_html)))))));
+}
+
+function noteForm(issue) {
+  // SIRT writes on the issue in GitLab (as riley-sirt); GitLab's webhook tells the bot.
+  const box = el("textarea", { rows: 2, class: "gitlab-note", placeholder: "Finding: … / Customer update: … (a note in GitLab, as Riley)" });
+  const send = el("button", { type: "button", class: "sk", onclick: async () => {
+    if (!box.value.trim()) return;
+    await act({ kind: "gitlab_note", iid: issue.iid, body: box.value });
+    drawn.gitlab = "";
+  } }, "Comment in GitLab");
+  return el("div", { class: "note-form" }, box, send);
 }
 
 // -- the loop -------------------------------------------------------------------------------------
