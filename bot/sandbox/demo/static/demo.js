@@ -136,14 +136,10 @@ function blocks(list, where) {
 }
 
 // -- messages -------------------------------------------------------------------------------------
-function when(ts) {
-  return new Date(parseFloat(ts) * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-}
-
 function message(m, where, extra) {
   return el("div", { class: "message", "data-ts": m.ts || "" },
-    el("div", {}, el("span", { class: "who" }, "Logdive", el("span", { class: "app" }, "APP")),
-      m.ts ? el("span", { class: "ts" }, when(m.ts)) : null, extra || null),
+    // No time shown: the stand-in's message ts are sequence numbers, not clock times.
+    el("div", {}, el("span", { class: "who" }, "Logdive", el("span", { class: "app" }, "APP")), extra || null),
     m.blocks && m.blocks.length ? blocks(m.blocks, where) : el("div", {}, mrkdwn(m.text)));
 }
 
