@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -25,6 +27,7 @@ from bot.settings import Settings, get_settings
 from bot.slack import log_safety
 
 if TYPE_CHECKING:
+    import uvicorn
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
 
@@ -135,6 +138,20 @@ async def _run_socket_mode(runtime: Runtime, bolt: AsyncApp, app_token: str) -> 
         await runtime.work.drain(timeout=5)
 
 
+def _stopping_cleanly(server: type[uvicorn.Server]) -> type[uvicorn.Server]:
+    """One rule for `serve` and `socket`: SIGTERM or SIGINT is a clean stop, exit 0. (uvicorn re-raises
+    the signal once it has shut down, which made SIGTERM exit 143.)"""
+
+    class Server(server):  # type: ignore[misc,valid-type]
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                yield
+                self._captured_signals.clear()
+
+    return Server
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
@@ -149,7 +166,7 @@ def register(app: typer.Typer) -> None:
         settings = _settings_for("serve")
         upgrade(settings.database_url)
         runtime = Runtime(settings)
-        server = uvicorn.Server(
+        server = _stopping_cleanly(uvicorn.Server)(
             uvicorn.Config(
                 create_server(runtime),
                 host=host,
