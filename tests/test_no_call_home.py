@@ -33,12 +33,12 @@ from bot.cli import extract as extract_cli
 from bot.clock import utc_now
 from bot.db.engine import normalise_url, session_scope
 from bot.gitlab.directory import directory_from_settings
+from bot.sandbox.gitlab.server import GitLabStandIn
+from bot.sandbox.slack import SlackStandIn
 from bot.settings import Settings
 from tests.artefacts.conftest import ring_text
 from tests.extract import synthetic
-from tests.gitlab_standin.server import GitLabStandIn
 from tests.slack.harness import CSM, GROUPS, LEGAL, SIRT, SUPPORT, USERS, form_values, start_bot, stop_bot
-from tests.slack_standin import SlackStandIn
 from workflows.policy import RetentionPolicy
 from workflows.retention import ArtefactKind
 from workflows.states import Role

@@ -15,7 +15,7 @@ from dateutil.relativedelta import relativedelta
 from workflows.assessment import Assessment, Decision, Outcome, Route, RuleResult
 from workflows.facts import OWNER_ACCESS_LEVEL, DirectoryFacts, ResourceFacts
 from workflows.policy import Policy
-from workflows.request import LogDiveRequest, LogSource
+from workflows.request import GITLAB_COM, LogDiveRequest, LogSource
 from workflows.routing import as_utc, route
 
 Rule = Callable[[LogDiveRequest, DirectoryFacts, Policy, datetime], RuleResult]
@@ -68,6 +68,21 @@ def _when(moment: datetime) -> str:
 
 
 # --- the rules -------------------------------------------------------------------------------------
+
+
+def instance(request: LogDiveRequest, facts: DirectoryFacts, policy: Policy, now: datetime) -> RuleResult:
+    """GitLab.com only: Logdive searches GitLab.com's logs; a self-managed instance's are its own."""
+    host = request.gitlab_instance
+    if host == GITLAB_COM:
+        return _ok("instance", "The customer is on GitLab.com, whose logs Logdive searches.")
+    return _fail(
+        "instance",
+        policy,
+        f"The request is about {host}, a self-managed GitLab instance: GitLab has none of its logs.",
+        f"The administrators of {host} hold its logs: refer the customer to them (GitLab's documentation, "
+        "Administer → Logs, says which log files record what and how to search them).",
+        overridable=False,
+    )
 
 
 def plan(request: LogDiveRequest, facts: DirectoryFacts, policy: Policy, now: datetime) -> RuleResult:
@@ -379,10 +394,11 @@ def log_sources(request: LogDiveRequest, facts: DirectoryFacts, policy: Policy, 
     return _ok("log_sources", "Application logs are supported.")
 
 
-RULES: tuple[Rule, ...] = (plan, requester, ownership, window, scope, log_sources)
+RULES: tuple[Rule, ...] = (instance, plan, requester, ownership, window, scope, log_sources)
 ids: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)
 # How people read each rule's id, in Slack and in the SIRT issue alike.
 TITLES: dict[str, str] = {
+    "instance": "GitLab.com",
     "plan": "Plan",
     "requester": "Customer contact",
     "ownership": "Ownership",

@@ -33,6 +33,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "bot.cli.artefacts": ("artefacts", "keys", "erase"),
     "bot.cli.extract": ("extract",),
     "bot.cli.report": ("report",),
+    "bot.cli.demo": ("demo",),
 }
 
 

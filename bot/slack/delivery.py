@@ -46,7 +46,7 @@ def case_view(session: Session, case: Case, gitlab_url: str | None = None) -> Ca
     ).first()
     return CaseView(
         label=cases.case_label(case.id or 0),
-        exception_pending=latest == "exception_requested",
+        exception=latest.removeprefix("exception_") if latest else None,
         gitlab_url=gitlab_url,
     )
 

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.sandbox.slack import SlackStandIn
 from bot.slack.blocks import case
 from bot.slack.blocks.audit_gap import AUDIT_GAP_CALLBACK
 from bot.slack.blocks.forms import CUSTOMER_UPDATE_CALLBACK, EXCEPTION_DENIAL_CALLBACK, REASON_BLOCK
@@ -33,7 +34,6 @@ from tests.slack.harness import (
     start_bot,
     stop_bot,
 )
-from tests.slack_standin import SlackStandIn
 
 WEBHOOK_SECRET = "hook-secret-for-fuzzing-0123"
 EXAMPLES = settings(

@@ -90,8 +90,16 @@ class CaseView:
     """What the message shows beyond the case row itself."""
 
     label: str
-    exception_pending: bool = False
+    exception: str | None = None  # the latest Legal exception event: requested, approved or denied
     gitlab_url: str | None = None  # GITLAB_URL: only links into it are shown as links
+
+
+# The decision at intake, as it stands once Legal has answered an exception.
+EXCEPTION_DECISIONS = {
+    "requested": "Legal exception requested",
+    "approved": "Eligible after a Legal exception",
+    "denied": "Legal exception denied",
+}
 
 
 def _buttons(case: Case, view: CaseView) -> list[ButtonElement]:
@@ -137,6 +145,12 @@ def _buttons(case: Case, view: CaseView) -> list[ButtonElement]:
     return buttons
 
 
+def _decision(case: Case, view: CaseView) -> str:
+    if case.decision == "exception_required" and view.exception in EXCEPTION_DECISIONS:
+        return EXCEPTION_DECISIONS[view.exception]
+    return DECISION_TITLES.get(case.decision, escape_mrkdwn(case.decision))
+
+
 def case_message(case: Case, view: CaseView) -> tuple[str, list[Block]]:
     """(fallback text, blocks) of the root message of a case's thread."""
     state = CaseState(case.state)
@@ -150,7 +164,7 @@ def case_message(case: Case, view: CaseView) -> tuple[str, list[Block]]:
     fields = [
         f"*State*\n{STATE_LABELS[state]}",
         f"*Route*\n{route}",
-        f"*Decision*\n{DECISION_TITLES.get(case.decision, escape_mrkdwn(case.decision))}",
+        f"*Decision*\n{_decision(case, view)}",
         f"*Requested by*\n{user(case.created_by)}",
         f"*Customer contact*\n{escape_mrkdwn(case.requester_username, 300)}",
         f"*Owner*\n{user(case.owner) if case.owner else 'unclaimed'}",

@@ -31,7 +31,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.slack_standin.waiting import wait_until
+from bot.sandbox.slack.waiting import wait_until
 
 ENVELOPE_TYPES = ("slash_commands", "interactive", "events_api")
 ACK_DEADLINE_SECONDS = 3.0
@@ -324,7 +324,7 @@ class SocketModeStandIn:
 
     def _check_payload(self, envelope: Envelope, payload: Any) -> None:
         # Imported here: server.py imports this module for SlackStandIn.
-        from tests.slack_standin.server import SlackError, validate_blocks, validate_view
+        from bot.sandbox.slack.server import SlackError, validate_blocks, validate_view
 
         where = f"ack of {envelope.envelope_id} ({envelope.type})"
         if not isinstance(payload, dict):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.gitlab_standin.router import Router
-from tests.gitlab_standin.routes import directory, issues
+from bot.sandbox.gitlab.router import Router
+from bot.sandbox.gitlab.routes import directory, issues
 
 
 def api_router() -> Router:

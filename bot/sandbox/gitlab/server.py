@@ -22,10 +22,10 @@ from urllib.parse import parse_qsl
 
 import gitlab
 
-from tests.gitlab_standin.faults import Fault, FaultPlan, RecordedRequest
-from tests.gitlab_standin.router import ApiError, RequestContext, Response, Router
-from tests.gitlab_standin.routes import api_router
-from tests.gitlab_standin.state import DEFAULT_TOKEN, GitLabState, User
+from bot.sandbox.gitlab.faults import Fault, FaultPlan, RecordedRequest
+from bot.sandbox.gitlab.router import ApiError, RequestContext, Response, Router
+from bot.sandbox.gitlab.routes import api_router
+from bot.sandbox.gitlab.state import DEFAULT_TOKEN, GitLabState, User
 
 API_PREFIX = "/api/v4"
 CONTROL_PREFIX = "/-/standin/"

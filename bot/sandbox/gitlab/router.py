@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from tests.gitlab_standin.state import GitLabState, User
+from bot.sandbox.gitlab.state import GitLabState, User
 
 
 class ApiError(Exception):

@@ -1,6 +1,6 @@
 """Run the GitLab stand-in as its own process, for multi-process tests.
 
-    python -m tests.gitlab_standin --port 0 --seed seed.json [--delay 0.5]
+    python -m bot.sandbox.gitlab --port 0 --seed seed.json [--delay 0.5]
 
 Prints one line, `GitLab stand-in listening on http://127.0.0.1:PORT token=TOKEN`, then serves until
 SIGTERM or SIGINT. The seed file is JSON in the shape `GitLabState.seed` takes.
@@ -15,15 +15,13 @@ import sys
 import threading
 from pathlib import Path
 
-from tests.gitlab_standin.faults import Fault
-from tests.gitlab_standin.server import GitLabStandIn
-from tests.gitlab_standin.state import GitLabState
+from bot.sandbox.gitlab.faults import Fault
+from bot.sandbox.gitlab.server import GitLabStandIn
+from bot.sandbox.gitlab.state import GitLabState
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m tests.gitlab_standin", description=__doc__.splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m bot.sandbox.gitlab", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed on start)")
     parser.add_argument("--seed", type=Path, help="a JSON file of users, groups, projects, members, tokens")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 
-from tests.gitlab_standin import entities
-from tests.gitlab_standin.pagination import paginate
-from tests.gitlab_standin.router import RequestContext, Response, Router, not_found, record_not_found
-from tests.gitlab_standin.state import Member, Namespace, Project, Source
+from bot.sandbox.gitlab import entities
+from bot.sandbox.gitlab.pagination import paginate
+from bot.sandbox.gitlab.router import RequestContext, Response, Router, not_found, record_not_found
+from bot.sandbox.gitlab.state import Member, Namespace, Project, Source
 
 ROUTER = Router()
 INTEGER_ID = re.compile(r"-?\d+")  # GitLab's INTEGER_ID_REGEX: anything else is a full path

@@ -22,8 +22,8 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from tests.slack_standin.socket_mode import SocketModeStandIn
-from tests.slack_standin.waiting import wait_until
+from bot.sandbox.slack.socket_mode import SocketModeStandIn
+from bot.sandbox.slack.waiting import wait_until
 
 MESSAGE_MAX_BLOCKS = 50
 MESSAGE_MAX_TEXT = 40_000
@@ -37,6 +37,7 @@ class SlackCall:
     response: dict[str, Any]
     token: str | None
     at: float = field(default_factory=time.monotonic)
+    path: str = ""  # the URL path called: /api/<method>, or /response/<name> for a response_url
 
     @property
     def ok(self) -> bool:
@@ -191,6 +192,17 @@ class SlackStandIn:
     def summary(self) -> list[str]:
         return [f"{c.method}:{'ok' if c.ok else c.response.get('error')}" for c in list(self.calls)]
 
+    def show_view(self, view_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        """What Slack does with a view submission answered `response_action: update`: the same view id
+        shows the new view (validated as views.update would be), under a new hash."""
+        validate_view(view)
+        with self._changed:
+            if view_id not in self.views:
+                raise SlackError("not_found")
+            stored = self._store_view(view_id, view)
+            self._changed.notify_all()
+            return stored
+
     def message(self, channel: str, ts: str) -> dict[str, Any]:
         with self._lock:
             return self.messages[(channel, ts)]
@@ -224,7 +236,9 @@ class SlackStandIn:
         else:
             method, response = parsed.path, {"ok": False, "error": "unknown_method"}
         with self._changed:
-            self.calls.append(SlackCall(method=method, args=args, response=response, token=token))
+            self.calls.append(
+                SlackCall(method=method, args=args, response=response, token=token, path=parsed.path)
+            )
             self._changed.notify_all()
         body = json.dumps(response).encode()
         request.send_response(status)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from tests.gitlab_standin.state import CREATED_AT, GitLabState, Member, Namespace, Project, User
+from bot.sandbox.gitlab.state import CREATED_AT, GitLabState, Member, Namespace, Project, User
 
 
 def _iso(moment: datetime) -> str:

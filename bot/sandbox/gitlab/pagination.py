@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from tests.gitlab_standin.router import RequestContext, Response
+from bot.sandbox.gitlab.router import RequestContext, Response
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100

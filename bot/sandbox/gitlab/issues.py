@@ -2,7 +2,7 @@
 
 What GitLab does with the text it is given happens here too: quick actions in a new description or
 note are executed for their author (assign, label, close, confidential, …) and removed from the stored
-text; every mention, reference and piece of raw HTML is recorded (see tests.gitlab_standin.markdown),
+text; every mention, reference and piece of raw HTML is recorded (see bot.sandbox.gitlab.markdown),
 so a test can count what a customer's words would have done. Project webhooks are delivered the way
 GitLab delivers them (X-Gitlab-Event, X-Gitlab-Token, X-Gitlab-Event-UUID), from a thread of their
 own, after the API call that caused them has answered.
@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from tests.gitlab_standin.markdown import QuickAction, extract_quick_actions, read
-from tests.gitlab_standin.state import GitLabState, Project, User
+from bot.sandbox.gitlab.markdown import QuickAction, extract_quick_actions, read
+from bot.sandbox.gitlab.state import GitLabState, Project, User
 
 IssueState = Literal["opened", "closed"]
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.gitlab_standin import entities
-from tests.gitlab_standin.issues import Issue, IssueTracker, Note, _merge_labels, tracker
-from tests.gitlab_standin.pagination import paginate
-from tests.gitlab_standin.router import ApiError, RequestContext, Response, Router, bad_request, not_found
-from tests.gitlab_standin.routes.directory import find_project
-from tests.gitlab_standin.state import REPORTER, GitLabState, Project, User
+from bot.sandbox.gitlab import entities
+from bot.sandbox.gitlab.issues import Issue, IssueTracker, Note, _merge_labels, tracker
+from bot.sandbox.gitlab.pagination import paginate
+from bot.sandbox.gitlab.router import ApiError, RequestContext, Response, Router, bad_request, not_found
+from bot.sandbox.gitlab.routes.directory import find_project
+from bot.sandbox.gitlab.state import REPORTER, GitLabState, Project, User
 
 ROUTER = Router()
 MIN_SEARCH = 3  # GitLab ignores search terms shorter than three characters
