@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from workflows.gitlab_paths import namespace_of_path
 from workflows.log_kinds import LogKind
-from workflows.log_selection import namespace_of_path
 from workflows.pseudonyms import is_pseudonym
 
 _PATH_ENTITIES = frozenset({"Project", "Group", "Namespace"})
@@ -35,6 +35,9 @@ class LogSummary(EventSummary):
 
     project_paths: tuple[str, ...]
     by_event_type: dict[str, EventSummary]
+    # "Who accessed our project, from where?": per project or group path of the customer's, the number
+    # of users, times accessed (entries), unique IP addresses, first and last time.
+    by_project_path: dict[str, EventSummary] = {}
     per_hour: dict[str, int]  # "2026-11-01T09:00:00+00:00" -> entries in that hour
     by_log_kind: dict[str, int]
 
@@ -87,7 +90,7 @@ class SummaryBuilder:
         self._events: dict[str, _Bucket] = {}
         self._per_hour: Counter[str] = Counter()
         self._kinds: Counter[str] = Counter()
-        self._projects: set[str] = set()
+        self._projects: dict[str, _Bucket] = {}
 
     def add(self, fields: Mapping[str, Any], kind: LogKind, labels: Iterable[str], moment: datetime) -> None:
         user, ip = actor_of(fields)
@@ -99,7 +102,11 @@ class SummaryBuilder:
             bucket.add(user, ip, moment)
         self._per_hour[moment.replace(minute=0, second=0, microsecond=0).isoformat()] += 1
         self._kinds[kind.value] += 1
-        self._projects.update(project_paths_of(fields))
+        for path in project_paths_of(fields):
+            bucket = self._projects.get(path)
+            if bucket is None:
+                bucket = self._projects[path] = _Bucket()
+            bucket.add(user, ip, moment)
 
     def merge(self, other: SummaryBuilder) -> None:
         self._total.merge(other._total)
@@ -107,7 +114,8 @@ class SummaryBuilder:
             self._events.setdefault(label, _Bucket()).merge(bucket)
         self._per_hour.update(other._per_hour)
         self._kinds.update(other._kinds)
-        self._projects |= other._projects
+        for path, bucket in other._projects.items():
+            self._projects.setdefault(path, _Bucket()).merge(bucket)
 
     def result(self) -> LogSummary:
         total = self._total.summary()
@@ -115,6 +123,7 @@ class SummaryBuilder:
             **total.model_dump(),
             project_paths=tuple(sorted(self._projects)),
             by_event_type={k: b.summary() for k, b in sorted(self._events.items())},
+            by_project_path={k: b.summary() for k, b in sorted(self._projects.items())},
             per_hour=dict(sorted(self._per_hour.items())),
             by_log_kind=dict(sorted(self._kinds.items())),
         )

@@ -34,6 +34,7 @@ from workflows.pseudonyms import case_key
 from workflows.redaction import RedactionRules
 from workflows.request import LogDiveRequest
 from workflows.routing import route as route_request
+from workflows.tenancy import KnownIds
 
 _CASE_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -209,10 +210,12 @@ def _run(
             "[yellow]warning:[/] LOGDIVE_PSEUDONYM_SECRET is not set: anyone who knows the case id can "
             "test a guessed username against its pseudonym."
         )
+    own = (subject.request.requester_username, *subject.request.resources.users)
+    known = KnownIds(users={u.lower(): i for u, i in zip(own, user_ids, strict=False)})
     key = case_key(subject.label, secret.get_secret_value().encode() if secret else b"")
     spec = ExtractSpec(
-        scope=ExtractScope.from_request(subject.request, load_catalog(), user_ids),
-        rules=RedactionRules.for_case(subject.request, subject.route, key, own_user_ids=user_ids),
+        scope=ExtractScope.from_request(subject.request, load_catalog(), known),
+        rules=RedactionRules.for_case(subject.request, subject.route, key, known),
         write_entries=subject.route is Route.SECURITY,
     )
     progress = None if quiet else RichProgress(stderr(), f"{subject.label}: reading")

@@ -19,6 +19,7 @@ from workflows.log_selection import ExtractScope
 from workflows.pseudonyms import case_key
 from workflows.redaction import RedactionRules
 from workflows.request import LogDiveRequest
+from workflows.tenancy import KnownIds
 
 EVENT_TYPES = ["sign_ins", "permission_changes"]
 
@@ -38,11 +39,11 @@ def make_spec(
     route: Route = Route.SECURITY,
     *,
     case: str = "LD-1",
-    user_ids: tuple[int, ...] = (),
+    known: KnownIds | None = None,
 ) -> ExtractSpec:
     return ExtractSpec(
-        scope=ExtractScope.from_request(request, catalog, user_ids),
-        rules=RedactionRules.for_case(request, route, case_key(case), own_user_ids=user_ids),
+        scope=ExtractScope.from_request(request, catalog, known),
+        rules=RedactionRules.for_case(request, route, case_key(case), known),
         write_entries=route is Route.SECURITY,
     )
 
