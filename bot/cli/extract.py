@@ -2,15 +2,21 @@
 
 Reads GitLab's JSON-lines logs (plain or gzip, any number, any size), keeps the entries the case
 concerns, redacts them, and writes by route: Security gets the redacted entries and a manifest,
-Support an aggregate summary only. Exit 0 done, 2 bad input (a missing file, a bad request file, an
-unknown case), 1 the extraction itself failed (e.g. the disk filled up).
+Support an aggregate summary only. The route decides, never a flag: `--route` is for `--request` files.
+A recorded case's outputs are sealed on the case (bot/extract/sealing.py); plain files only with `--out`.
+The requester's and in-scope users' ids and the scope's project and group ids come from GitLab
+(GITLAB_URL) when the run starts. Exit 0 done, 2 bad input (a missing file, a bad request file, an
+unknown case, GitLab out of reach), 1 the extraction itself failed (e.g. the disk filled up).
 """
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import os
 import re
+import shutil
+import tempfile
 import traceback
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,14 +25,18 @@ from typing import Annotated
 
 import typer
 
+from bot.artefacts.vault import Vault
 from bot.catalog import load_catalog
 from bot.cli.extract_view import RichProgress, counts_table, inputs_table, summary_tables
-from bot.cli.output import Problem, fail, plain, ready_database, stderr, stdout
+from bot.cli.output import Problem, fail, ready_database, stderr, stdout
+from bot.cli.output import plain as plain_text
 from bot.cli.request_file import read_request
 from bot.clock import parse_moment, utc_now
+from bot.extract.identities import ResolutionFailed, resolve_known_ids
 from bot.extract.outputs import build_manifest, build_support_summary, dropped_of, write_json
 from bot.extract.run import ExtractionResult, run_extraction
 from bot.extract.scan import ExtractSpec
+from bot.extract.sealing import Output, outputs_for, seal_on_case
 from bot.settings import get_settings
 from workflows.assessment import Route
 from workflows.log_selection import ExtractScope
@@ -44,6 +54,7 @@ class _Case:
     label: str  # names the output files and keys the pseudonyms
     request: LogDiveRequest
     route: Route
+    number: int | None = None  # a recorded case's id: its outputs are sealed on it
 
 
 def register(app: typer.Typer) -> None:
@@ -75,15 +86,11 @@ def extract(
     ] = None,
     route: Annotated[
         Route | None,
-        typer.Option("--route", help="Who gets the result; default: the case's route, or routing's verdict."),
+        typer.Option("--route", help="With --request only: who gets the result; default: routing's verdict."),
     ] = None,
     case_id: Annotated[
         str | None,
         typer.Option("--case-id", help="With --request: the case's name for outputs and pseudonyms."),
-    ] = None,
-    user_ids: Annotated[
-        list[int] | None,
-        typer.Option("--user-id", metavar="ID", help="GitLab id of a user in scope (repeatable)."),
     ] = None,
     workers: Annotated[
         int | None, typer.Option("--workers", min=1, help="Processes to use; default: every core.")
@@ -100,28 +107,27 @@ def extract(
     if request_file is not None:
         subject = _case_from_file(request_file, case_id, route, moment)
     elif case:
-        subject = _case_from_store(case, route)
+        if route is not None:
+            fail([Problem("--route", "only with --request FILE: a recorded case's own route decides")])
+        subject = _case_from_store(case)
     else:
         fail([Problem("CASE", "give a case id (e.g. LD-42), or --request FILE with the scope")])
     _check_inputs(paths)
-    outputs = _output_paths(subject, out)
-    result = _run(subject, paths, outputs, user_ids or [], workers, quiet)
-    if subject.route is Route.SECURITY:
-        manifest = build_manifest(
-            subject.label,
-            subject.request,
-            subject.route,
-            result,
-            moment,
-            personal_data_kept=subject.request.personal_data,
-        )
-        _write(outputs[1], manifest)
-    else:
-        _write(
-            outputs[0], build_support_summary(subject.label, subject.request, subject.route, result, moment)
-        )
+    vault = _vault() if subject.number is not None else None
+    plain = _output_paths(subject, out) if out is not None or subject.number is None else None
+    known = _resolve(subject)
+    with tempfile.TemporaryDirectory(prefix=".logdive-extract-") as private:
+        directory = Path(private)  # 0700: the outputs exist only here until sealed or copied
+        outputs = outputs_for(subject.label, subject.route, directory)
+        result = _run(subject, paths, outputs[0].path, known, workers, quiet)
+        _write_record(subject, outputs, result, moment)
+        if plain is not None:
+            for output, target in zip(outputs, plain, strict=False):
+                _copy(output.path, target)
+        if vault is not None:
+            _seal(subject, vault, outputs, result, paths, moment, plain if out is not None else None)
     if not quiet:
-        _show(result, subject, outputs)
+        _show(result, subject, plain, outputs)
 
 
 # -- the case --------------------------------------------------------------------------------------------
@@ -137,7 +143,7 @@ def _case_from_file(file: Path, label: str | None, route: Route | None, moment: 
     return _Case(label, request, route)
 
 
-def _case_from_store(case: str, route: Route | None) -> _Case:
+def _case_from_store(case: str) -> _Case:
     """A recorded case's own request and route, from DATABASE_URL (read-only)."""
     from bot import cases  # the database layer, only when a case id is given
     from bot.db.engine import session_scope
@@ -157,7 +163,7 @@ def _case_from_store(case: str, route: Route | None) -> _Case:
             fail([Problem("CASE", f"{cases.case_label(number)} {why}: there is no scope to extract")])
         request = LogDiveRequest.model_validate(stored.request)
         stored_route = Route(stored.route)
-    return _Case(cases.case_label(number), request, route or stored_route)
+    return _Case(cases.case_label(number), request, stored_route, number)
 
 
 # -- files -----------------------------------------------------------------------------------------------
@@ -176,15 +182,14 @@ def _check_inputs(paths: list[Path]) -> None:
         fail(problems)
 
 
-def _output_paths(subject: _Case, out: Path | None) -> tuple[Path, Path]:
-    """(entries, manifest) for Security; (summary, summary) for Support."""
+def _output_paths(subject: _Case, out: Path | None) -> tuple[Path, ...]:
+    """Plain files: (entries, manifest) for Security; (summary,) for Support."""
     if subject.route is Route.SECURITY:
         entries = out or Path(f"{subject.label}-extract.jsonl")
         manifest = entries.with_name(entries.name.removesuffix(".jsonl") + ".manifest.json")
-        targets = (entries, manifest)
+        targets: tuple[Path, ...] = (entries, manifest)
     else:
-        summary = out or Path(f"{subject.label}-summary.json")
-        targets = (summary, summary)
+        targets = (out or Path(f"{subject.label}-summary.json"),)
     for target in targets:
         parent = target.parent.resolve()
         if not parent.is_dir():
@@ -196,11 +201,25 @@ def _output_paths(subject: _Case, out: Path | None) -> tuple[Path, Path]:
     return targets
 
 
+def _resolve(subject: _Case) -> KnownIds:
+    """The people's and the scope's GitLab ids, from GITLAB_URL (a clear exit 2 when it cannot answer)."""
+    from bot.gitlab.client import make_gitlab
+    from bot.logs import configure_logging
+
+    try:
+        settings = get_settings()
+        # JSON log lines go to stderr; a terminal user sees them only when they asked for a level.
+        configure_logging(settings.log_level if "log_level" in settings.model_fields_set else "ERROR")
+        return resolve_known_ids(make_gitlab(settings), subject.request)
+    except ResolutionFailed as exc:
+        fail([Problem("GITLAB_URL", f"{exc}: the extract needs GitLab's ids for the case's people")])
+
+
 def _run(
     subject: _Case,
     paths: list[Path],
-    outputs: tuple[Path, Path],
-    user_ids: list[int],
+    entries_out: Path,
+    known: KnownIds,
     workers: int | None,
     quiet: bool,
 ) -> ExtractionResult:
@@ -210,11 +229,13 @@ def _run(
             "[yellow]warning:[/] LOGDIVE_PSEUDONYM_SECRET is not set: anyone who knows the case id can "
             "test a guessed username against its pseudonym."
         )
-    own = (subject.request.requester_username, *subject.request.resources.users)
-    known = KnownIds(users={u.lower(): i for u, i in zip(own, user_ids, strict=False)})
     key = case_key(subject.label, secret.get_secret_value().encode() if secret else b"")
+    try:
+        scope = ExtractScope.from_request(subject.request, load_catalog(), known)
+    except ValueError as exc:
+        fail([Problem("resources", str(exc).removeprefix("resources: "))])
     spec = ExtractSpec(
-        scope=ExtractScope.from_request(subject.request, load_catalog(), known),
+        scope=scope,
         rules=RedactionRules.for_case(subject.request, subject.route, key, known),
         write_entries=subject.route is Route.SECURITY,
     )
@@ -223,7 +244,7 @@ def _run(
         return run_extraction(
             paths,
             spec,
-            entries_out=outputs[0] if subject.route is Route.SECURITY else None,
+            entries_out=entries_out if subject.route is Route.SECURITY else None,
             workers=workers,
             progress=progress,
         )
@@ -236,6 +257,82 @@ def _run(
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         where = f"{Path(frame.filename).name}:{frame.lineno}"
         fail([Problem("", f"extraction failed: internal error {type(exc).__name__} at {where}")], code=1)
+
+
+def _write_record(
+    subject: _Case, outputs: tuple[Output, ...], result: ExtractionResult, moment: datetime
+) -> None:
+    """The manifest (Security) or the summary (Support), beside the entries in the private directory."""
+    request, route = subject.request, subject.route
+    if route is Route.SECURITY:
+        manifest = build_manifest(
+            subject.label, request, route, result, moment, personal_data_kept=request.personal_data
+        )
+        _write(outputs[1].path, manifest)
+    else:
+        _write(outputs[0].path, build_support_summary(subject.label, request, route, result, moment))
+
+
+def _vault() -> Vault:
+    """The artefact vault a recorded case's outputs are sealed in (checked before any log is read)."""
+    from bot.artefacts.keys import KeyConfigError
+
+    try:
+        return Vault.from_settings(get_settings())
+    except KeyConfigError as exc:
+        fail([Problem("LOGDIVE_ARTEFACT_KEY", f"{exc}: a recorded case's outputs are sealed on it")])
+
+
+def _seal(
+    subject: _Case,
+    vault: Vault,
+    outputs: tuple[Output, ...],
+    result: ExtractionResult,
+    paths: list[Path],
+    moment: datetime,
+    plain: tuple[Path, ...] | None,
+) -> None:
+    from bot.artefacts.errors import ArtefactNotFound, ArtefactRefused
+    from bot.db.engine import session_scope
+
+    assert subject.number is not None
+    try:
+        policy = get_settings().load_policy().retention
+    except (OSError, ValueError) as exc:
+        fail([Problem("LOGDIVE_POLICY", f"cannot load the policy ({exc})")])
+    try:
+        with session_scope(ready_database(False)) as session:
+            ids = seal_on_case(
+                session, vault, subject.number, route=subject.route, outputs=outputs, result=result,
+                sources=[str(p) for p in paths], now=moment, policy=policy, operator=_operator(),
+                plain_copies=[p.resolve() for p in plain or ()],
+            )  # fmt: skip
+    except (ArtefactRefused, ArtefactNotFound) as exc:
+        fail([Problem("CASE", str(exc))], code=1)
+    except OSError as exc:
+        fail([Problem("LOGDIVE_ARTEFACT_DIR", f"cannot be written: {exc.strerror or exc}")], code=1)
+    names = ", ".join(f"{o.name} (artefact {i}, {o.kind.value})" for o, i in zip(outputs, ids, strict=True))
+    stderr().print(plain_text(f"{subject.label}: sealed on the case: {names}"))
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"
+
+
+def _copy(source: Path, target: Path) -> None:
+    """A plain copy (0600, renamed into place) of an output, for --out or a --request run."""
+    temporary = target.with_name(f".{target.name}.partial")
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as out, source.open("rb") as handle:
+            shutil.copyfileobj(handle, out, 1 << 20)
+        temporary.replace(target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        fail([Problem(str(target), f"cannot be written: {exc.strerror or exc}")], code=1)
 
 
 def _write(path: Path, record: object) -> None:
@@ -255,7 +352,9 @@ def _moment(now: str | None) -> datetime:
 
 
 # -- what a person sees ----------------------------------------------------------------------------------
-def _show(result: ExtractionResult, subject: _Case, outputs: tuple[Path, Path]) -> None:
+def _show(
+    result: ExtractionResult, subject: _Case, plain: tuple[Path, ...] | None, outputs: tuple[Output, ...]
+) -> None:
     console = stdout()
     console.print(inputs_table(result))
     console.print(counts_table("not kept", dropped_of(result)))
@@ -264,13 +363,17 @@ def _show(result: ExtractionResult, subject: _Case, outputs: tuple[Path, Path]) 
     console.print(summary_tables(result.summary))
     megabytes = sum(r.size for r in result.inputs) / 1e6
     console.print(
-        plain(
+        plain_text(
             f"{subject.label}: route {subject.route.value}; {result.kept:,} entries kept of "
             f"{sum(r.lines for r in result.inputs):,} lines; {megabytes:,.1f} MB in {result.elapsed_s:.1f} s "
             f"({megabytes / max(result.elapsed_s, 1e-9):,.0f} MB/s, {result.workers} worker(s))"
         )
     )
+    if subject.number is not None:
+        console.print(plain_text(f"outputs: sealed on the case (logdive artefacts list {subject.label})"))
+    if plain is None:
+        return
     if subject.route is Route.SECURITY:
-        console.print(plain(f"entries:  {outputs[0]}\nmanifest: {outputs[1]}"))
+        console.print(plain_text(f"entries:  {plain[0]}\nmanifest: {plain[1]}"))
     else:
-        console.print(plain(f"summary (aggregates only, no raw entries): {outputs[0]}"))
+        console.print(plain_text(f"summary (aggregates only, no raw entries): {plain[0]}"))

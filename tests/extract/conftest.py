@@ -13,6 +13,9 @@ from bot.catalog import load_catalog
 from bot.extract.run import ExtractionResult, run_extraction
 from bot.extract.scan import ExtractSpec
 from tests.extract import synthetic
+from tests.gitlab_standin.fixtures import gitlab_standin  # noqa: F401 -- the fixture
+from tests.gitlab_standin.server import GitLabStandIn
+from tests.gitlab_standin.state import DEVELOPER, OWNER
 from workflows.assessment import Route
 from workflows.catalog import Catalog
 from workflows.log_selection import ExtractScope
@@ -92,3 +95,31 @@ def extract(tmp_path: Path) -> Extract:
         return result, entries, out
 
     return run
+
+
+@pytest.fixture
+def gitlab(gitlab_standin: GitLabStandIn) -> GitLabStandIn:  # noqa: F811 -- uses the fixture
+    """The planted case's customer in the GitLab stand-in: its group, projects and people."""
+    state = gitlab_standin.state
+    acme = state.add_group(synthetic.CUSTOMER, plan="premium")
+    state.add_group(synthetic.GROUP)
+    state.add_project(synthetic.PROJECT)
+    state.add_project(f"{synthetic.GROUP}/svc")
+    alice, bob = state.add_user(synthetic.REQUESTER), state.add_user(synthetic.SCOPE_USER)
+    state.add_member(acme, alice, OWNER)
+    state.add_member(acme, bob, DEVELOPER)
+    state.add_group("beta-inc", plan="ultimate")
+    state.add_project("beta-inc/secret-merger-2027")
+    return gitlab_standin
+
+
+@pytest.fixture
+def gitlab_env(gitlab: GitLabStandIn, monkeypatch: pytest.MonkeyPatch) -> GitLabStandIn:
+    """GITLAB_URL and GITLAB_TOKEN pointing at the stand-in, for commands run in this process."""
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("GITLAB_URL", gitlab.url)
+    monkeypatch.setenv("GITLAB_TOKEN", gitlab.token)
+    monkeypatch.setenv("LOGDIVE_GITLAB_MAX_RETRIES", "0")
+    get_settings.cache_clear()
+    return gitlab
