@@ -111,6 +111,12 @@ class Settings(BaseSettings):
     # `logdive extract`: mixed into each case's pseudonym key, so nobody can recompute a pseudonym
     # (user-7f3a19c2) from a guessed username and the case id alone.
     pseudonym_secret: SecretStr | None = _env("LOGDIVE_PSEUDONYM_SECRET")
+    # Where `logdive extract CASE` finds the logs by itself: per log kind, a path, glob or s3:// / gs://
+    # URL with `{date}` for each UTC day of the window, as a JSON object in the environment
+    # ({"production_json": "s3://logs/{date}/production_json.log.gz", ...}) or a TOML table.
+    log_sources: dict[str, str] = _env("LOGDIVE_LOG_SOURCES", {})
+    # A Dask scheduler (tcp://scheduler:8786) that `logdive extract` runs on; unset: this machine.
+    dask_scheduler: str | None = _env("LOGDIVE_DASK_SCHEDULER")
 
     log_level: str = _env("LOGDIVE_LOG_LEVEL", "INFO")
 

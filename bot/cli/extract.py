@@ -37,6 +37,7 @@ from bot.extract.outputs import build_manifest, build_support_summary, dropped_o
 from bot.extract.run import ExtractionResult, run_extraction
 from bot.extract.scan import ExtractSpec
 from bot.extract.sealing import Output, outputs_for, seal_on_case
+from bot.extract.sources import Source, SourceError, expand, expand_existing, for_window
 from bot.settings import get_settings
 from workflows.assessment import Route
 from workflows.log_selection import ExtractScope
@@ -67,8 +68,13 @@ def extract(
         typer.Argument(metavar="CASE", help="A case id (LD-42); leave out when --request is given."),
     ] = None,
     logfiles: Annotated[
-        list[Path] | None,
-        typer.Argument(metavar="LOGFILE...", help="GitLab JSON logs, plain or gzip.", show_default=False),
+        list[str] | None,
+        typer.Argument(
+            metavar="SOURCE...",
+            help="GitLab JSON logs, plain or gzip: paths, globs, directories, s3:// or gs:// URLs; "
+            "default: LOGDIVE_LOG_SOURCES for the case's window.",
+            show_default=False,
+        ),
     ] = None,
     request_file: Annotated[
         Path | None,
@@ -102,8 +108,8 @@ def extract(
 ) -> None:
     """The log-dive: a case's entries from GitLab JSON logs, redacted; Support gets aggregates only."""
     moment = _moment(now)
-    paths = [Path(case)] if request_file is not None and case else []
-    paths.extend(logfiles or [])
+    specs = [case] if request_file is not None and case else []
+    specs.extend(logfiles or [])
     if request_file is not None:
         subject = _case_from_file(request_file, case_id, route, moment)
     elif case:
@@ -112,7 +118,7 @@ def extract(
         subject = _case_from_store(case)
     else:
         fail([Problem("CASE", "give a case id (e.g. LD-42), or --request FILE with the scope")])
-    _check_inputs(paths)
+    paths = _sources(specs, subject)
     vault = _vault() if subject.number is not None else None
     plain = _output_paths(subject, out) if out is not None or subject.number is None else None
     known = _resolve(subject)
@@ -167,19 +173,26 @@ def _case_from_store(case: str) -> _Case:
 
 
 # -- files -----------------------------------------------------------------------------------------------
-def _check_inputs(paths: list[Path]) -> None:
-    if not paths:
-        fail([Problem("LOGFILE", "name at least one log file")])
-    problems = []
-    for path in paths:
-        if not path.exists():
-            problems.append(Problem(str(path), "does not exist"))
-        elif not path.is_file():
-            problems.append(Problem(str(path), "is not a file"))
-        elif not os.access(path, os.R_OK):
-            problems.append(Problem(str(path), "cannot be read (permission denied)"))
-    if problems:
-        fail(problems)
+def _sources(specs: list[str], subject: _Case) -> list[Source]:
+    """The files to read: those named, else LOGDIVE_LOG_SOURCES for the case's window."""
+    try:
+        if specs:
+            return expand(specs)
+        patterns = get_settings().log_sources
+        if not patterns:
+            fail([Problem("SOURCE", "name at least one log file, or set LOGDIVE_LOG_SOURCES")])
+        window = subject.request.window
+        found, missing = expand_existing(for_window(patterns, window.start, window.end))
+    except SourceError as exc:
+        fail([Problem("SOURCE", str(exc))])
+    except ValidationError as exc:
+        fail([Problem(str(d["loc"][0]).upper(), d["msg"]) for d in exc.errors(include_url=False)])
+    if not found:
+        why = f"no file for the case's window ({len(missing)} patterns tried)"
+        fail([Problem("LOGDIVE_LOG_SOURCES", why)])
+    if missing:
+        stderr().print(plain_text(f"note: {len(missing)} of the window's log patterns named no file"))
+    return found
 
 
 def _output_paths(subject: _Case, out: Path | None) -> tuple[Path, ...]:
@@ -217,7 +230,7 @@ def _resolve(subject: _Case) -> KnownIds:
 
 def _run(
     subject: _Case,
-    paths: list[Path],
+    paths: list[Source],
     entries_out: Path,
     known: KnownIds,
     workers: int | None,
@@ -288,7 +301,7 @@ def _seal(
     vault: Vault,
     outputs: tuple[Output, ...],
     result: ExtractionResult,
-    paths: list[Path],
+    paths: list[Source],
     moment: datetime,
     plain: tuple[Path, ...] | None,
 ) -> None:
@@ -304,7 +317,7 @@ def _seal(
         with session_scope(ready_database(False)) as session:
             ids = seal_on_case(
                 session, vault, subject.number, route=subject.route, outputs=outputs, result=result,
-                sources=[str(p) for p in paths], now=moment, policy=policy, operator=_operator(),
+                sources=[p.url for p in paths], now=moment, policy=policy, operator=_operator(),
                 plain_copies=[p.resolve() for p in plain or ()],
             )  # fmt: skip
     except (ArtefactRefused, ArtefactNotFound) as exc:

@@ -68,7 +68,7 @@ def inputs_table(result: ExtractionResult) -> Table:
     table.add_column("sha256", no_wrap=True)
     for r in result.inputs:
         notes = (" (gzip)" if r.compressed else "") + (" [yellow]truncated[/]" if r.truncated else "")
-        name = plain(r.path.name)
+        name = plain(r.name)
         name.append_text(Text.from_markup(notes))
         for error in r.errors:
             name.append("\n" + error, style="red")

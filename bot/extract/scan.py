@@ -14,6 +14,7 @@ from pathlib import Path
 import orjson
 
 from bot.extract.reader import BLOCK_BYTES, Chunk, Progress, ReadCounts, candidate_lines
+from bot.extract.sources import Source
 from workflows.log_kinds import detect_kind, flatten
 from workflows.log_selection import ExtractScope, Selection, entry_time
 from workflows.log_summary import SummaryBuilder
@@ -106,9 +107,9 @@ class Scanner:
         return result
 
 
-def sha256_of(path: Path) -> str:
+def sha256_of(source: Source) -> str:
     digest = hashlib.sha256()
-    with path.open("rb", buffering=0) as handle:
+    with source.open() as handle:
         while block := handle.read(BLOCK_BYTES):
             digest.update(block)
     return digest.hexdigest()

@@ -95,7 +95,7 @@ def seal_on_case(
             "inputs": [
                 {
                     "index": r.index,
-                    "name": r.path.name,
+                    "name": r.name,
                     "bytes": r.size,
                     "sha256": r.sha256,
                     "lines": r.lines,

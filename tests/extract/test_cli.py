@@ -103,8 +103,8 @@ def test_route_comes_from_the_routing_policy(run, tmp_path: Path) -> None:
     ("args", "message"),
     [
         ((), "CASE"),
-        (("--request", "request.json"), "LOGFILE: name at least one log file"),
-        (("--request", "request.json", "missing.log"), "missing.log: does not exist"),
+        (("--request", "request.json"), "SOURCE: name at least one log file"),
+        (("--request", "request.json", "missing.log"), "missing.log: names no file"),
         (("--request", "nowhere.json", "production_json.log"), "nowhere.json: cannot be read"),
         (("--request", "request.json", "production_json.log", "--case-id", "../x"), "--case-id"),
         (("--request", "request.json", "production_json.log", "--now", "yesterday"), "--now"),
@@ -266,3 +266,25 @@ def test_a_case_that_was_not_accepted_has_nothing_to_extract(run, tmp_path: Path
     assert result.exit_code == 2
     assert "was not accepted" in result.output
     assert run("LD-999999", str(_log(tmp_path))).exit_code == 2
+
+
+def test_log_sources_setting_finds_the_files_for_the_window(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json as _json
+
+    from bot.settings import get_settings
+
+    day = tmp_path / "logs" / "2026-11-03"
+    day.mkdir(parents=True)
+    lines = list(synthetic.encode(s.entry for s in synthetic.scenarios()))
+    synthetic.write_log(day / "production_json.log.1.gz", lines, compress=True)
+    patterns = {"production_json": str(tmp_path / "logs" / "{date}" / "production_json.log*")}
+    monkeypatch.setenv("LOGDIVE_LOG_SOURCES", _json.dumps(patterns))
+    get_settings.cache_clear()
+    result = run("--request", str(_request(tmp_path)), "--route", "security", "--case-id", "LD-9", "-q")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "LD-9-extract.manifest.json").read_text())
+    assert [i["name"] for i in manifest["inputs"]] == ["production_json.log.1.gz"]
+    assert manifest["entries"]["count"] == sum(s.keep_all for s in synthetic.scenarios())
+    assert "6 of the window's log patterns named no file" in result.stderr  # 7 days, one file
