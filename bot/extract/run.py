@@ -175,9 +175,7 @@ def _run_pool(
         # Hashes first: one worker hashes while the others scan, instead of hashing alone at the end.
         # A file read whole by one scan is hashed on the way; split and gzip files by a task of their own.
         whole = {
-            c.input_index
-            for c in chunks
-            if not c.compressed and c.start == 0 and c.end == c.source.size
+            c.input_index for c in chunks if not c.compressed and c.start == 0 and c.end == c.source.size
         }
         hashes = [
             pool.apply_async(_hash_task, (i, p)) for i, p in enumerate(paths, start=1) if i not in whole
