@@ -101,6 +101,14 @@ def extract(
     workers: Annotated[
         int | None, typer.Option("--workers", min=1, help="Processes to use; default: every core.")
     ] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(
+            "--dask",
+            metavar="ADDRESS",
+            help="Run on a Dask cluster (tcp://scheduler:8786); default: LOGDIVE_DASK_SCHEDULER, else here.",
+        ),
+    ] = None,
     now: Annotated[
         str | None, typer.Option("--now", metavar="ISO8601", help="Route and stamp as at this moment.")
     ] = None,
@@ -125,7 +133,7 @@ def extract(
     with tempfile.TemporaryDirectory(prefix=".logdive-extract-") as private:
         directory = Path(private)  # 0700: the outputs exist only here until sealed or copied
         outputs = outputs_for(subject.label, subject.route, directory)
-        result = _run(subject, paths, outputs[0].path, known, workers, quiet)
+        result = _run(subject, paths, outputs[0].path, known, workers, quiet, dask_address)
         _write_record(subject, outputs, result, moment)
         if plain is not None:
             for output, target in zip(outputs, plain, strict=False):
@@ -185,8 +193,6 @@ def _sources(specs: list[str], subject: _Case) -> list[Source]:
         found, missing = expand_existing(for_window(patterns, window.start, window.end))
     except SourceError as exc:
         fail([Problem("SOURCE", str(exc))])
-    except ValidationError as exc:
-        fail([Problem(str(d["loc"][0]).upper(), d["msg"]) for d in exc.errors(include_url=False)])
     if not found:
         why = f"no file for the case's window ({len(missing)} patterns tried)"
         fail([Problem("LOGDIVE_LOG_SOURCES", why)])
@@ -235,8 +241,10 @@ def _run(
     known: KnownIds,
     workers: int | None,
     quiet: bool,
+    dask_address: str | None = None,
 ) -> ExtractionResult:
     secret = get_settings().pseudonym_secret  # a settings problem: one line, exit 2 (bot.cli.main)
+    dask_address = dask_address or get_settings().dask_scheduler
     if secret is None and subject.route is Route.SECURITY and not quiet:
         stderr().print(
             "[yellow]warning:[/] LOGDIVE_PSEUDONYM_SECRET is not set: anyone who knows the case id can "
@@ -252,6 +260,7 @@ def _run(
         rules=RedactionRules.for_case(subject.request, subject.route, key, known),
         write_entries=subject.route is Route.SECURITY,
     )
+    client = _dask_client(dask_address) if dask_address else None
     progress = None if quiet else RichProgress(stderr(), f"{subject.label}: reading")
     try:
         return run_extraction(
@@ -260,6 +269,7 @@ def _run(
             entries_out=entries_out if subject.route is Route.SECURITY else None,
             workers=workers,
             progress=progress,
+            dask=client,
         )
     except OSError as exc:
         fail(
@@ -270,6 +280,18 @@ def _run(
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         where = f"{Path(frame.filename).name}:{frame.lineno}"
         fail([Problem("", f"extraction failed: internal error {type(exc).__name__} at {where}")], code=1)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _dask_client(address: str) -> object:
+    from bot.extract.on_dask import DaskUnavailable, connect
+
+    try:
+        return connect(address)
+    except DaskUnavailable as exc:
+        fail([Problem("--dask", str(exc))])
 
 
 def _write_record(

@@ -80,11 +80,25 @@ def run_extraction(
     progress: ProgressSink | None = None,
     chunk_bytes: int = 32 << 20,
     min_parallel_bytes: int = MIN_PARALLEL_BYTES,
+    dask: Any = None,
 ) -> ExtractionResult:
-    """Scan `paths` for the case in `spec`; Security's redacted entries go to `entries_out` (atomically)."""
+    """Scan `inputs` for the case in `spec`; Security's redacted entries go to `entries_out` (atomically).
+
+    `dask`: a distributed.Client to run the chunks on (bot/extract/on_dask.py); the output is the same.
+    """
     began = time.perf_counter()
     paths = [i if isinstance(i, Source) else Source.of_path(i) for i in inputs]
     total = sum(p.size for p in paths)
+    if dask is not None:
+        from bot.extract.on_dask import scan_on_dask
+
+        if progress is not None:
+            progress.start(total)
+        target = entries_out if spec.write_entries else None
+        results, hashes, entries_sha, used = scan_on_dask(dask, spec, paths, target, chunk_bytes)
+        if progress is not None:
+            progress.finish()
+        return _report(paths, results, hashes, target, entries_sha, began, used)
     workers = max(1, workers or os.cpu_count() or 1)
     if total < min_parallel_bytes:
         workers = 1
