@@ -11,11 +11,9 @@ unknown case, GitLab out of reach), 1 the extraction itself failed (e.g. the dis
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import os
 import re
-import shutil
 import tempfile
 import traceback
 from dataclasses import dataclass
@@ -25,8 +23,8 @@ from typing import Annotated
 
 import typer
 
-from bot.artefacts.vault import Vault
 from bot.catalog import load_catalog
+from bot.cli.extract_case import copy_output, seal, vault_for_case
 from bot.cli.extract_view import RichProgress, counts_table, inputs_table, summary_tables
 from bot.cli.output import Problem, fail, ready_database, stderr, stdout
 from bot.cli.output import plain as plain_text
@@ -36,7 +34,7 @@ from bot.extract.identities import ResolutionFailed, resolve_known_ids
 from bot.extract.outputs import build_manifest, build_support_summary, dropped_of, write_json
 from bot.extract.run import ExtractionResult, run_extraction
 from bot.extract.scan import ExtractSpec
-from bot.extract.sealing import Output, outputs_for, seal_on_case
+from bot.extract.sealing import Output, outputs_for
 from bot.extract.sources import Source, SourceError, expand, expand_existing, for_window
 from bot.settings import get_settings
 from workflows.assessment import Route
@@ -127,7 +125,7 @@ def extract(
     else:
         fail([Problem("CASE", "give a case id (e.g. LD-42), or --request FILE with the scope")])
     paths = _sources(specs, subject)
-    vault = _vault() if subject.number is not None else None
+    vault = vault_for_case() if subject.number is not None else None
     plain = _output_paths(subject, out) if out is not None or subject.number is None else None
     known = _resolve(subject)
     with tempfile.TemporaryDirectory(prefix=".logdive-extract-") as private:
@@ -137,9 +135,11 @@ def extract(
         _write_record(subject, outputs, result, moment)
         if plain is not None:
             for output, target in zip(outputs, plain, strict=False):
-                _copy(output.path, target)
+                copy_output(output.path, target)
         if vault is not None:
-            _seal(subject, vault, outputs, result, paths, moment, plain if out is not None else None)
+            assert subject.number is not None
+            seal(subject.label, subject.number, subject.route, vault, outputs, result,
+                 [p.url for p in paths], moment, plain if out is not None else None)  # fmt: skip
     if not quiet:
         _show(result, subject, plain, outputs)
 
@@ -306,68 +306,6 @@ def _write_record(
         _write(outputs[1].path, manifest)
     else:
         _write(outputs[0].path, build_support_summary(subject.label, request, route, result, moment))
-
-
-def _vault() -> Vault:
-    """The artefact vault a recorded case's outputs are sealed in (checked before any log is read)."""
-    from bot.artefacts.keys import KeyConfigError
-
-    try:
-        return Vault.from_settings(get_settings())
-    except KeyConfigError as exc:
-        fail([Problem("LOGDIVE_ARTEFACT_KEY", f"{exc}: a recorded case's outputs are sealed on it")])
-
-
-def _seal(
-    subject: _Case,
-    vault: Vault,
-    outputs: tuple[Output, ...],
-    result: ExtractionResult,
-    paths: list[Source],
-    moment: datetime,
-    plain: tuple[Path, ...] | None,
-) -> None:
-    from bot.artefacts.errors import ArtefactNotFound, ArtefactRefused
-    from bot.db.engine import session_scope
-
-    assert subject.number is not None
-    try:
-        policy = get_settings().load_policy().retention
-    except (OSError, ValueError) as exc:
-        fail([Problem("LOGDIVE_POLICY", f"cannot load the policy ({exc})")])
-    try:
-        with session_scope(ready_database(False)) as session:
-            ids = seal_on_case(
-                session, vault, subject.number, route=subject.route, outputs=outputs, result=result,
-                sources=[p.url for p in paths], now=moment, policy=policy, operator=_operator(),
-                plain_copies=[p.resolve() for p in plain or ()],
-            )  # fmt: skip
-    except (ArtefactRefused, ArtefactNotFound) as exc:
-        fail([Problem("CASE", str(exc))], code=1)
-    except OSError as exc:
-        fail([Problem("LOGDIVE_ARTEFACT_DIR", f"cannot be written: {exc.strerror or exc}")], code=1)
-    names = ", ".join(f"{o.name} (artefact {i}, {o.kind.value})" for o, i in zip(outputs, ids, strict=True))
-    stderr().print(plain_text(f"{subject.label}: sealed on the case: {names}"))
-
-
-def _operator() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "operator"
-
-
-def _copy(source: Path, target: Path) -> None:
-    """A plain copy (0600, renamed into place) of an output, for --out or a --request run."""
-    temporary = target.with_name(f".{target.name}.partial")
-    try:
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as out, source.open("rb") as handle:
-            shutil.copyfileobj(handle, out, 1 << 20)
-        temporary.replace(target)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        fail([Problem(str(target), f"cannot be written: {exc.strerror or exc}")], code=1)
 
 
 def _write(path: Path, record: object) -> None:
