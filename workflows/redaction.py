@@ -119,6 +119,7 @@ FIELDS: dict[str, _Field] = {
     "to": _Field.CHANGE_VALUE,
 }  # fmt: skip
 
+_PATH_ENTITIES = frozenset({"Project", "Group", "Namespace"})
 _TREATED = frozenset(key for key, treatment in FIELDS.items() if treatment is not _Field.KEEP)
 
 # Param names whose values are credentials (GitLab filters most as [FILTERED]; we do not rely on it).
@@ -252,17 +253,25 @@ class Redactor:
                 if actor_is_own and isinstance(value, str):
                     keep_raw.add(value)
             elif treatment is _Field.ENTITY:
-                is_user = flat.get("entity_type" if key == "entity_path" else "target_type") == "User"
-                out[key] = self._username(value) if is_user else self._namespace(value, loose=True)
+                entity = flat.get("entity_type" if key == "entity_path" else "target_type")
+                if entity == "User":
+                    out[key] = self._username(value)
+                else:  # a Project/Group/Namespace names a path even without a '/'; others may be text
+                    out[key] = self._namespace(value, loose=entity not in _PATH_ENTITIES)
             elif treatment is _Field.FREE_TEXT:
                 del out[key]
                 counts[Redaction.FREE_TEXT] += 1
             elif treatment is _Field.CHANGE_VALUE:
                 out[key] = self._namespace(value, loose=True)
             elif treatment is _Field.ENTITY_ID:
-                is_user = flat.get("entity_type" if key == "entity_id" else "target_type") == "User"
-                if is_user:
+                entity = flat.get("entity_type" if key == "entity_id" else "target_type")
+                path = flat.get("entity_path" if key == "entity_id" else "target_details")
+                if entity == "User":
                     out[key] = self._user_id(value)
+                elif entity in _PATH_ENTITIES and not (isinstance(path, str) and path and self._owns(path)):
+                    # another namespace's id (or one whose path was not logged): a pseudonym, as its path
+                    self.counts[Redaction.NAMESPACE] += 1
+                    out[key] = self._pseudonym(IdentifierKind.NAMESPACE, f"id:{entity}:{value}")
         return out, frozenset(keep_raw)
 
     # -- free text -------------------------------------------------------------------------------------

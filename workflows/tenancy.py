@@ -7,9 +7,13 @@ numeric ids), `meta.project` and `meta.root_namespace`, audit entities of type P
 path-carrying request params, and `gl_repository` (`project-123`). Numeric ids are translated through
 the ids GitLab gave when the extract started (`KnownIds`); an id GitLab did not give is unresolved.
 
-The verdict, fail-closed: any target outside the customer's namespace makes the entry foreign; only
-unresolved ids and nothing known makes it unresolved (dropped too); no target at all (a sign-in, the
-user's own profile and tokens) is user-level activity, kept only for a user in scope.
+Targets are primary (what the entry acts on: the URL, `meta.project`, `meta.root_namespace`, the audit
+entity, `gl_repository`) or secondary (where it points: an audit target, a fork's or transfer's
+destination in the params). The verdict, fail-closed: primary targets decide when there are any — one
+outside the customer's namespace makes the entry foreign, only unresolved ids and nothing known makes
+it unresolved (dropped too); secondary references to other namespaces then stay only as pseudonyms (the
+redactor's work). With no primary target the secondary ones decide the same way. No target at all (a
+sign-in, the user's own profile and tokens) is user-level activity, kept only for a user in scope.
 """
 
 from __future__ import annotations
@@ -49,13 +53,20 @@ class Tenancy(StrEnum):
 
 
 class Targets:
-    """What one entry acts on: full paths (lower case, ids translated) and how many ids were unresolved."""
+    """What one entry acts on (primary) and points to (secondary): full paths, lower case, ids translated;
+    and how many ids of each were unresolved."""
 
-    __slots__ = ("paths", "unresolved")
+    __slots__ = ("primary", "secondary", "unresolved", "unresolved_secondary")
 
     def __init__(self) -> None:
-        self.paths: list[str] = []
+        self.primary: list[str] = []
+        self.secondary: list[str] = []
         self.unresolved = 0
+        self.unresolved_secondary = 0
+
+    @property
+    def paths(self) -> list[str]:
+        return self.primary + self.secondary
 
 
 class TenancyRule:
@@ -67,28 +78,34 @@ class TenancyRule:
         self._namespaces = known.namespaces
 
     def tenancy(self, targets: Targets) -> Tenancy:
-        if any(not is_under(path, self.customer) for path in targets.paths):
+        if targets.primary or targets.unresolved:
+            return self._decide(targets.primary, targets.unresolved)
+        return self._decide(targets.secondary, targets.unresolved_secondary)
+
+    def _decide(self, paths: list[str], unresolved: int) -> Tenancy:
+        if any(not is_under(path, self.customer) for path in paths):
             return Tenancy.FOREIGN
-        if targets.paths:
+        if paths:  # e.g. meta.project, GitLab's own resolution of the request, beside an unknown id
             return Tenancy.OWN
-        return Tenancy.UNRESOLVED if targets.unresolved else Tenancy.NONE
+        return Tenancy.UNRESOLVED if unresolved else Tenancy.NONE
 
     def targets(self, entry: Mapping[str, Any]) -> Targets:
         found = Targets()
         self._url(entry.get("path"), found)
         for key in ("meta.project", "project_path", "meta.root_namespace"):
             _add_path(entry.get(key), found)
-        for kind_key, path_key, id_key in (
-            ("entity_type", "entity_path", "entity_id"),
-            ("target_type", "target_details", "target_id"),
+        for kind_key, path_key, id_key, primary in (
+            ("entity_type", "entity_path", "entity_id", True),
+            ("target_type", "target_details", "target_id", False),
         ):
             kind = entry.get(kind_key)
             if kind in _PATH_ENTITIES:
                 path = entry.get(path_key)
                 if isinstance(path, str) and path and " " not in path:
-                    _add_path(path, found)
+                    _add_path(path, found, primary=primary)
                 else:
-                    self._numeric("projects" if kind == "Project" else "groups", entry.get(id_key), found)
+                    collection = "projects" if kind == "Project" else "groups"
+                    self._numeric(collection, entry.get(id_key), found, primary=primary)
         self._params(entry.get("params"), found)
         return found
 
@@ -103,7 +120,7 @@ class TenancyRule:
                 if ident.isdigit():
                     self._numeric(segments[2], ident, found)
                 elif ident:
-                    found.paths.append(ident)
+                    found.primary.append(ident)
             return
         _add_path(namespace_of_path(path), found)
 
@@ -115,11 +132,16 @@ class TenancyRule:
                 value = str(value)
             if not isinstance(value, str) or not value:
                 continue
-            if key in PATH_PARAMS:
-                if key in ("project", "namespace") and value.isdigit():  # API: an id, not a path
-                    self._numeric("projects" if key == "project" else "namespaces", value, found)
+            if key == "project":  # gitlab-shell's internal API: the repository the Git command is for
+                if value.isdigit():
+                    self._numeric("projects", value, found)
                 else:
                     _add_path(value.removesuffix(".git").removesuffix(".wiki"), found)
+            elif key in PATH_PARAMS:  # a destination (fork, transfer, import): where the entry points
+                if value.isdigit():
+                    self._numeric("namespaces", value, found, primary=False)
+                else:
+                    _add_path(value, found, primary=False)
             elif key == "namespace_id":
                 namespace = value
             elif key == "project_id":
@@ -129,32 +151,33 @@ class TenancyRule:
                 if prefix in _REPOSITORY_PREFIXES and ident.isdigit():
                     self._numeric(_REPOSITORY_PREFIXES[prefix], ident, found)
         if namespace is not None:
-            if namespace.isdigit():  # an API param: a namespace id (e.g. where a fork or transfer goes)
-                self._numeric("namespaces", namespace, found)
+            if namespace.isdigit():  # an API param: a namespace id (where a fork or transfer goes)
+                self._numeric("namespaces", namespace, found, primary=False)
             else:  # Rails route params: the path's namespace and project segments
                 _add_path(f"{namespace}/{project}" if project and not project.isdigit() else namespace, found)
         elif project is not None and project.isdigit():
             self._numeric("projects", project, found)
 
-    def _numeric(self, collection: str, ident: object, found: Targets) -> None:
+    def _numeric(self, collection: str, ident: object, found: Targets, *, primary: bool = True) -> None:
         try:
             number = int(str(ident))
         except ValueError:
-            found.unresolved += 1
-            return
+            number = -1
         table = self._projects if collection == "projects" else self._namespaces
         path = table.get(number)
-        if path is None:
+        if path is not None:
+            _add_path(path, found, primary=primary)
+        elif primary:
             found.unresolved += 1
         else:
-            found.paths.append(path)
+            found.unresolved_secondary += 1
 
 
-def _add_path(value: object, found: Targets) -> None:
+def _add_path(value: object, found: Targets, *, primary: bool = True) -> None:
     if isinstance(value, str):
         path = value.strip().strip("/").lower()
         if path:
-            found.paths.append(path)
+            (found.primary if primary else found.secondary).append(path)
 
 
 def param_items(params: object) -> Iterable[tuple[str, object]]:

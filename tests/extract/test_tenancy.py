@@ -123,6 +123,7 @@ PLANTED = {
         _by_bob(path="/acme-corp/api/-/issues", **{"meta.root_namespace": "beta-inc"}),
         Reject.OTHER_TENANT,
     ),
+    # acts on the customer's project; where it went stays only as a pseudonym
     "fork of a project in scope into another tenant (web params)": (
         _by_bob(
             path="/acme-corp/api/-/forks",
@@ -130,6 +131,30 @@ PLANTED = {
             controller="Projects::ForksController",
             params=[{"key": "namespace_path", "value": "beta-inc"}],
             **{"meta.root_namespace": "acme-corp"},
+        ),
+        None,
+    ),
+    "project in scope shared with another tenant's group (audit)": (
+        _by_bob(
+            synthetic.audit,
+            author_id=BOB_ID,
+            entity_type="Project",
+            entity_path="acme-corp/api",
+            entity_id=77,
+            target_type="Group",
+            target_details="beta-inc",
+            target_id=BETA_ID,
+            event_name="project_group_link_created",
+        ),
+        None,
+    ),
+    "another tenant's project forked into the customer's namespace": (
+        _by_bob(
+            path=f"/{BETA}/-/forks",
+            method="POST",
+            controller="Projects::ForksController",
+            params=[{"key": "namespace_path", "value": "acme-corp"}],
+            **{"meta.root_namespace": "beta-inc"},
         ),
         Reject.OTHER_TENANT,
     ),
@@ -202,3 +227,5 @@ def test_an_extract_holds_nothing_of_the_planted_foreign_tenant(
     for planted in ("beta-inc", "secret-merger", str(BETA_ID), "ns-deadbeef", "Created project"):
         assert planted not in text
     assert result.rejected["other_tenant"] == 6 and result.rejected["unresolved_id"] == 3
+    shared = next(e for e in entries if e.get("event_name") == "project_group_link_created")
+    assert shared["target_details"].startswith("ns-") and str(shared["target_id"]).startswith("ns-")
