@@ -1,7 +1,8 @@
 """The aggregate view of a case's entries: what Support may hand over (no raw entries, no identifiers).
 
 Built from redacted entries, so even the distinct-user and IP sets held while counting are pseudonyms.
-Partial summaries from worker processes merge into one.
+Distinct counts are exact up to workflows.distinct.EXACT_LIMIT values, then bounded-memory estimates
+(`estimated: true`). Partial summaries from worker processes merge into one.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from workflows.distinct import Distinct
 from workflows.gitlab_paths import namespace_of_path
 from workflows.log_kinds import LogKind
 from workflows.pseudonyms import is_pseudonym
@@ -28,6 +30,8 @@ class EventSummary(BaseModel):
     unique_ips: int
     first: datetime | None
     last: datetime | None
+    # True when a count passed workflows.distinct.EXACT_LIMIT and is a HyperLogLog estimate (±~2 %).
+    estimated: bool = False
 
 
 class LogSummary(EventSummary):
@@ -47,8 +51,8 @@ class _Bucket:
 
     def __init__(self) -> None:
         self.entries = 0
-        self.users: set[str] = set()
-        self.ips: set[str] = set()
+        self.users = Distinct()
+        self.ips = Distinct()
         self.first: datetime | None = None
         self.last: datetime | None = None
 
@@ -65,8 +69,8 @@ class _Bucket:
 
     def merge(self, other: _Bucket) -> None:
         self.entries += other.entries
-        self.users |= other.users
-        self.ips |= other.ips
+        self.users.merge(other.users)
+        self.ips.merge(other.ips)
         for moment in (other.first, other.last):
             if moment is not None:
                 self.first = moment if self.first is None else min(self.first, moment)
@@ -75,10 +79,11 @@ class _Bucket:
     def summary(self) -> EventSummary:
         return EventSummary(
             entries=self.entries,
-            distinct_users=len(self.users),
-            unique_ips=len(self.ips),
+            distinct_users=self.users.count(),
+            unique_ips=self.ips.count(),
             first=self.first,
             last=self.last,
+            estimated=self.users.estimated or self.ips.estimated,
         )
 
 
