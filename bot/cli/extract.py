@@ -15,32 +15,33 @@ import hashlib
 import os
 import re
 import tempfile
-import traceback
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from bot.catalog import load_catalog
-from bot.cli.extract_case import copy_output, seal, vault_for_case
+from bot.cli.extract_case import (
+    closing_client,
+    failures,
+    operator,
+    retention_policy,
+    told_sealed,
+    vault_for_case,
+)
 from bot.cli.extract_view import RichProgress, counts_table, inputs_table, summary_tables
 from bot.cli.output import Problem, fail, ready_database, stderr, stdout
 from bot.cli.output import plain as plain_text
 from bot.cli.request_file import read_request
 from bot.clock import parse_moment, utc_now
 from bot.extract.identities import ResolutionFailed, resolve_known_ids
-from bot.extract.outputs import build_manifest, build_support_summary, dropped_of, write_json
+from bot.extract.job import ExtractJob, copy_private, run_case_extract, spec_for, write_record
+from bot.extract.outputs import dropped_of
 from bot.extract.run import ExtractionResult, run_extraction
-from bot.extract.scan import ExtractSpec
-from bot.extract.sealing import Output, outputs_for
+from bot.extract.sealing import outputs_for
 from bot.extract.sources import Source, SourceError, expand, expand_existing, for_window
 from bot.settings import get_settings
 from workflows.assessment import Route
-from workflows.log_selection import ExtractScope
-from workflows.pseudonyms import case_key
-from workflows.redaction import RedactionRules
 from workflows.request import LogDiveRequest
 from workflows.routing import route as route_request
 from workflows.tenancy import KnownIds
@@ -48,12 +49,7 @@ from workflows.tenancy import KnownIds
 _CASE_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
-@dataclass(frozen=True)
-class _Case:
-    label: str  # names the output files and keys the pseudonyms
-    request: LogDiveRequest
-    route: Route
-    number: int | None = None  # a recorded case's id: its outputs are sealed on it
+_Case = ExtractJob
 
 
 def register(app: typer.Typer) -> None:
@@ -125,23 +121,53 @@ def extract(
     else:
         fail([Problem("CASE", "give a case id (e.g. LD-42), or --request FILE with the scope")])
     paths = _sources(specs, subject)
-    vault = vault_for_case() if subject.number is not None else None
-    plain = _output_paths(subject, out) if out is not None or subject.number is None else None
+    vault = vault_for_case() if subject.case_id is not None else None
+    plain = _output_paths(subject, out) if out is not None or subject.case_id is None else None
     known = _resolve(subject)
-    with tempfile.TemporaryDirectory(prefix=".logdive-extract-") as private:
-        directory = Path(private)  # 0700: the outputs exist only here until sealed or copied
-        outputs = outputs_for(subject.label, subject.route, directory)
-        result = _run(subject, paths, outputs[0].path, known, workers, quiet, dask_address)
-        _write_record(subject, outputs, result, moment)
-        if plain is not None:
-            for output, target in zip(outputs, plain, strict=False):
-                copy_output(output.path, target)
+    secret, client = _secret(subject, quiet), _dask_client(dask_address)
+    progress = None if quiet else RichProgress(stderr(), f"{subject.label}: reading")
+    with failures(), closing_client(client):
         if vault is not None:
-            assert subject.number is not None
-            seal(subject.label, subject.number, subject.route, vault, outputs, result,
-                 [p.url for p in paths], moment, plain if out is not None else None)  # fmt: skip
+            result, ids = run_case_extract(
+                subject, paths, known, secret=secret, vault=vault, database_url=ready_database(False),
+                policy=retention_policy(), now=moment, operator=operator(), workers=workers,
+                dask=client, progress=progress, plain_copies=plain or (),
+            )  # fmt: skip
+            outputs = outputs_for(subject.label, subject.route, Path())
+            told_sealed(subject.label, outputs, ids)
+        else:
+            result = _run_for_file(subject, paths, known, secret, workers, client, progress, plain, moment)
     if not quiet:
-        _show(result, subject, plain, outputs)
+        _show(result, subject, plain)
+
+
+def _run_for_file(
+    job: ExtractJob,
+    paths: list[Source],
+    known: KnownIds,
+    secret: bytes,
+    workers: int | None,
+    client: object,
+    progress: RichProgress | None,
+    plain: tuple[Path, ...] | None,
+    moment: datetime,
+) -> ExtractionResult:
+    """A --request run: the outputs as plain files (0600), nothing recorded anywhere."""
+    spec = spec_for(job, known, secret)
+    with tempfile.TemporaryDirectory(prefix=".logdive-extract-") as private:
+        outputs = outputs_for(job.label, job.route, Path(private))
+        result = run_extraction(
+            paths,
+            spec,
+            entries_out=outputs[0].path if spec.write_entries else None,
+            workers=workers,
+            progress=progress,
+            dask=client,
+        )
+        write_record(job, outputs, result, moment)
+        for output, target in zip(outputs, plain or (), strict=False):
+            copy_private(output.path, target)
+    return result
 
 
 # -- the case --------------------------------------------------------------------------------------------
@@ -177,7 +203,7 @@ def _case_from_store(case: str) -> _Case:
             fail([Problem("CASE", f"{cases.case_label(number)} {why}: there is no scope to extract")])
         request = LogDiveRequest.model_validate(stored.request)
         stored_route = Route(stored.route)
-    return _Case(cases.case_label(number), request, stored_route, number)
+    return _Case(cases.case_label(number), request, stored_route, case_id=number)
 
 
 # -- files -----------------------------------------------------------------------------------------------
@@ -234,85 +260,27 @@ def _resolve(subject: _Case) -> KnownIds:
         fail([Problem("GITLAB_URL", f"{exc}: the extract needs GitLab's ids for the case's people")])
 
 
-def _run(
-    subject: _Case,
-    paths: list[Source],
-    entries_out: Path,
-    known: KnownIds,
-    workers: int | None,
-    quiet: bool,
-    dask_address: str | None = None,
-) -> ExtractionResult:
+def _secret(subject: _Case, quiet: bool) -> bytes:
     secret = get_settings().pseudonym_secret  # a settings problem: one line, exit 2 (bot.cli.main)
-    dask_address = dask_address or get_settings().dask_scheduler
     if secret is None and subject.route is Route.SECURITY and not quiet:
         stderr().print(
             "[yellow]warning:[/] LOGDIVE_PSEUDONYM_SECRET is not set: anyone who knows the case id can "
             "test a guessed username against its pseudonym."
         )
-    key = case_key(subject.label, secret.get_secret_value().encode() if secret else b"")
-    try:
-        scope = ExtractScope.from_request(subject.request, load_catalog(), known)
-    except ValueError as exc:
-        fail([Problem("resources", str(exc).removeprefix("resources: "))])
-    spec = ExtractSpec(
-        scope=scope,
-        rules=RedactionRules.for_case(subject.request, subject.route, key, known),
-        write_entries=subject.route is Route.SECURITY,
-    )
-    client = _dask_client(dask_address) if dask_address else None
-    progress = None if quiet else RichProgress(stderr(), f"{subject.label}: reading")
-    try:
-        return run_extraction(
-            paths,
-            spec,
-            entries_out=entries_out if subject.route is Route.SECURITY else None,
-            workers=workers,
-            progress=progress,
-            dask=client,
-        )
-    except OSError as exc:
-        fail(
-            [Problem(getattr(exc, "filename", None) or "", f"extraction failed: {exc.strerror or exc}")],
-            code=1,
-        )
-    except Exception as exc:  # a bug: say where, but not the message, which may quote a log line
-        frame = traceback.extract_tb(exc.__traceback__)[-1]
-        where = f"{Path(frame.filename).name}:{frame.lineno}"
-        fail([Problem("", f"extraction failed: internal error {type(exc).__name__} at {where}")], code=1)
-    finally:
-        if client is not None:
-            client.close()
+    return secret.get_secret_value().encode() if secret else b""
 
 
-def _dask_client(address: str) -> object:
+def _dask_client(address: str | None) -> object:
+    """A Dask client for --dask or LOGDIVE_DASK_SCHEDULER; None: run here."""
     from bot.extract.on_dask import DaskUnavailable, connect
 
+    address = address or get_settings().dask_scheduler
+    if not address:
+        return None
     try:
         return connect(address)
     except DaskUnavailable as exc:
         fail([Problem("--dask", str(exc))])
-
-
-def _write_record(
-    subject: _Case, outputs: tuple[Output, ...], result: ExtractionResult, moment: datetime
-) -> None:
-    """The manifest (Security) or the summary (Support), beside the entries in the private directory."""
-    request, route = subject.request, subject.route
-    if route is Route.SECURITY:
-        manifest = build_manifest(
-            subject.label, request, route, result, moment, personal_data_kept=request.personal_data
-        )
-        _write(outputs[1].path, manifest)
-    else:
-        _write(outputs[0].path, build_support_summary(subject.label, request, route, result, moment))
-
-
-def _write(path: Path, record: object) -> None:
-    try:
-        write_json(path, record)  # type: ignore[arg-type]
-    except OSError as exc:
-        fail([Problem(str(path), f"cannot be written: {exc.strerror or exc}")], code=1)
 
 
 def _moment(now: str | None) -> datetime:
@@ -325,9 +293,7 @@ def _moment(now: str | None) -> datetime:
 
 
 # -- what a person sees ----------------------------------------------------------------------------------
-def _show(
-    result: ExtractionResult, subject: _Case, plain: tuple[Path, ...] | None, outputs: tuple[Output, ...]
-) -> None:
+def _show(result: ExtractionResult, subject: _Case, plain: tuple[Path, ...] | None) -> None:
     console = stdout()
     console.print(inputs_table(result))
     console.print(counts_table("not kept", dropped_of(result)))
@@ -342,7 +308,7 @@ def _show(
             f"({megabytes / max(result.elapsed_s, 1e-9):,.0f} MB/s, {result.workers} worker(s))"
         )
     )
-    if subject.number is not None:
+    if subject.case_id is not None:
         console.print(plain_text(f"outputs: sealed on the case (logdive artefacts list {subject.label})"))
     if plain is None:
         return

@@ -1,20 +1,22 @@
-"""`logdive extract CASE`: a recorded case's outputs sealed on it, and plain copies only when asked."""
+"""`logdive extract`'s plumbing around bot/extract/job.py: the vault and policy a recorded case needs,
+failures as one clear line and an exit code, and what the operator is told."""
 
 from __future__ import annotations
 
 import getpass
-import os
-import shutil
-from datetime import datetime
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from bot.artefacts.errors import ArtefactNotFound, ArtefactRefused
 from bot.artefacts.vault import Vault
-from bot.cli.output import Problem, fail, ready_database, stderr
+from bot.cli.output import Problem, fail, stderr
 from bot.cli.output import plain as plain_text
-from bot.extract.run import ExtractionResult
-from bot.extract.sealing import Output, seal_on_case
+from bot.extract.sealing import Output
 from bot.settings import get_settings
-from workflows.assessment import Route
+from workflows.policy import RetentionPolicy
 
 
 def vault_for_case() -> Vault:
@@ -27,55 +29,48 @@ def vault_for_case() -> Vault:
         fail([Problem("LOGDIVE_ARTEFACT_KEY", f"{exc}: a recorded case's outputs are sealed on it")])
 
 
-def seal(
-    label: str,
-    number: int,
-    route: Route,
-    vault: Vault,
-    outputs: tuple[Output, ...],
-    result: ExtractionResult,
-    sources: list[str],
-    moment: datetime,
-    plain: tuple[Path, ...] | None,
-) -> None:
-    """Store the outputs on case `number` in one unit of work; exit 1 if custody refuses it."""
-    from bot.artefacts.errors import ArtefactNotFound, ArtefactRefused
-    from bot.db.engine import session_scope
-
+def retention_policy() -> RetentionPolicy:
     try:
-        policy = get_settings().load_policy().retention
+        return get_settings().load_policy().retention
     except (OSError, ValueError) as exc:
         fail([Problem("LOGDIVE_POLICY", f"cannot load the policy ({exc})")])
-    try:
-        with session_scope(ready_database(False)) as session:
-            ids = seal_on_case(
-                session, vault, number, route=route, outputs=outputs, result=result,
-                sources=sources, now=moment, policy=policy, operator=_operator(),
-                plain_copies=[p.resolve() for p in plain or ()],
-            )  # fmt: skip
-    except (ArtefactRefused, ArtefactNotFound) as exc:
-        fail([Problem("CASE", str(exc))], code=1)
-    except OSError as exc:
-        fail([Problem("LOGDIVE_ARTEFACT_DIR", f"cannot be written: {exc.strerror or exc}")], code=1)
-    names = ", ".join(f"{o.name} (artefact {i}, {o.kind.value})" for o, i in zip(outputs, ids, strict=True))
-    stderr().print(plain_text(f"{label}: sealed on the case: {names}"))
 
 
-def _operator() -> str:
+def operator() -> str:
+    """Who ran it on this host (recorded on the case's extract_run event)."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):
         return "operator"
 
 
-def copy_output(source: Path, target: Path) -> None:
-    """A plain copy (0600, renamed into place) of an output, for --out or a --request run."""
-    temporary = target.with_name(f".{target.name}.partial")
+def told_sealed(label: str, outputs: Sequence[Output], ids: Sequence[int]) -> None:
+    names = ", ".join(f"{o.name} (artefact {i}, {o.kind.value})" for o, i in zip(outputs, ids, strict=True))
+    stderr().print(plain_text(f"{label}: sealed on the case: {names}"))
+
+
+@contextmanager
+def failures() -> Iterator[None]:
+    """What can go wrong once reading starts: one line, exit 1 (2 for a scope GitLab did not resolve)."""
     try:
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as out, source.open("rb") as handle:
-            shutil.copyfileobj(handle, out, 1 << 20)
-        temporary.replace(target)
+        yield
+    except (ArtefactRefused, ArtefactNotFound) as exc:
+        fail([Problem("CASE", str(exc))], code=1)
+    except ValueError as exc:  # from the scope: a project named by an id GitLab did not resolve
+        fail([Problem("resources", str(exc).removeprefix("resources: "))])
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        fail([Problem(str(target), f"cannot be written: {exc.strerror or exc}")], code=1)
+        where = getattr(exc, "filename", None) or ""
+        fail([Problem(str(where), f"extraction failed: {exc.strerror or exc}")], code=1)
+    except Exception as exc:  # a bug: say where, but not the message, which may quote a log line
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        where = f"{Path(frame.filename).name}:{frame.lineno}"
+        fail([Problem("", f"extraction failed: internal error {type(exc).__name__} at {where}")], code=1)
+
+
+@contextmanager
+def closing_client(client: Any) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if client is not None:
+            client.close()
