@@ -53,7 +53,7 @@ def scope_cost_option(hours: float) -> Option:
 # What a CSM must know before picking: an audit event name finds audit events only.
 EVENT_TYPES_HINT = (
     "Log categories come first: pick one to get every matching audit event, web request and API request "
-    "(\"Who accessed the resources in scope, from where\" = every web, API and Git access). A single "
+    '("Who accessed the resources in scope, from where" = every web, API and Git access). A single '
     "audit event name finds only that audit event, never a web or API request."
 )
 
