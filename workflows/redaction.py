@@ -127,6 +127,10 @@ _SECRET_PARAM = re2.compile(
     r"(?i)(pass|token|secret|key|otp|authenticity|credential|signature|cookie|session|salt|private)"
     r"|^(code|state|sig|jwt|nonce)$"
 )
+# Param names whose values are typed text (searches, titles, comments): they can name anything, dropped.
+_FREE_TEXT_PARAM = re2.compile(
+    r"(?i)(^|[\[_])(search|q|query|term|note|notes|description|title|body|message|content|comment|text)(\]|$)"
+)
 # Param names that carry a user's identity: user[login], assignee_username, reviewer_ids[], email, ...
 _PARAM_IDENTIFIERS = (
     (re2.compile(r"(?i)(user_?name|login)s?$"), IdentifierKind.USERNAME),
@@ -463,6 +467,9 @@ class Redactor:
             if param == "[FILTERED]" or _is_secret_param(key):
                 self.counts[Redaction.SECRET] += 1
                 continue
+            if _is_free_text_param(key):  # a search, a title, a comment: free text, dropped whole
+                self.counts[Redaction.FREE_TEXT] += 1
+                continue
             about = _param_identifier(key)
             if about is IdentifierKind.USERNAME:
                 param = _each(param, self._username)
@@ -497,6 +504,11 @@ def _param_identifier(key: str) -> IdentifierKind | None:
 
 def _each(value: Any, treat: Callable[[Any], Any]) -> Any:
     return [treat(v) for v in value] if isinstance(value, list) else treat(value)
+
+
+@lru_cache(maxsize=4096)
+def _is_free_text_param(key: str) -> bool:
+    return _FREE_TEXT_PARAM.search(key) is not None
 
 
 @lru_cache(maxsize=4096)

@@ -331,3 +331,19 @@ def test_odd_json_shapes_never_carry_a_foreign_identifier_through(
 def test_pseudonymiser_refuses_a_short_key() -> None:
     with pytest.raises(ValueError, match="16 to 64 bytes"):
         Pseudonymiser(b"short")
+
+
+def test_typed_text_in_params_is_dropped_whole() -> None:
+    entry = synthetic.production(
+        path="/search",
+        params=[
+            {"key": "search", "value": "beta-inc/secret-merger-2027"},
+            {"key": "note[note]", "value": "see beta-inc/secret-merger-2027"},
+            {"key": "issue[title]", "value": "merger with beta-inc"},
+            {"key": "page", "value": "2"},
+        ],
+    )
+    redactor = _redactor()
+    out = redactor.redact(entry, detect_kind(entry)).decode()
+    assert "beta-inc" not in out and '"page"' in out
+    assert redactor.counts["free_text"] == 3
