@@ -134,3 +134,14 @@ def test_s3_glob_and_a_missing_key(s3: str) -> None:
     with pytest.raises(SourceError, match="names no file"):
         expand(["s3://logs/b/api_json.log"])
     assert Source("s3://logs/a/api_json.log", 3).open().read() == b"{}\n"
+
+
+@pytest.mark.parametrize("value", ["not json", '{"production_json": 3}', '["a"]'])
+def test_a_malformed_log_sources_setting_is_named(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    from bot.settings import SettingsError, get_settings
+
+    monkeypatch.setenv("LOGDIVE_LOG_SOURCES", value)
+    get_settings.cache_clear()
+    with pytest.raises(SettingsError) as caught:
+        get_settings()
+    assert caught.value.setting == "LOGDIVE_LOG_SOURCES"
