@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.report.model import Finding
-from workflows.log_selection import RESERVED_TOP_LEVEL
+from workflows.gitlab_paths import RESERVED_TOP_LEVEL
 from workflows.pseudonyms import IdentifierKind, Pseudonymiser, is_pseudonym
 from workflows.redaction import RedactionRules, Redactor
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
+from bot.sandbox.gitlab import REPORTER
 from tests.gitlab_issues.conftest import SIRT_PROJECT, WEBHOOK_SECRET
 from tests.gitlab_issues.test_live import Live
 from tests.gitlab_issues.test_live import live as live  # the fixture, for pytest
-from bot.sandbox.gitlab import REPORTER
 
 
 def test_a_gitlab_user_named_like_a_slack_id_mentions_nobody(live: Live) -> None:

@@ -23,6 +23,7 @@ from workflows.log_selection import ExtractScope
 from workflows.pseudonyms import case_key
 from workflows.redaction import RedactionRules
 from workflows.request import LogDiveRequest
+from workflows.tenancy import KnownIds
 
 EVENT_TYPES = ["sign_ins", "permission_changes"]
 GENERATED_AT = datetime.fromisoformat("2026-11-09T08:30:00+00:00")
@@ -103,6 +104,10 @@ def write_logs(directory: Path) -> list[Path]:
     return [first, second]
 
 
+# The scope user's GitLab id, as `logdive extract` resolves it through GitLab when it starts.
+KNOWN = KnownIds(users={synthetic.SCOPE_USER: synthetic.SCOPE_USER_ID})
+
+
 def extract(
     directory: Path,
     route: Route,
@@ -118,8 +123,8 @@ def extract(
     asked = request(**overrides)
     logs = logs or write_logs(directory / "logs")
     spec = ExtractSpec(
-        scope=ExtractScope.from_request(asked, load_catalog(), [synthetic.SCOPE_USER_ID]),
-        rules=RedactionRules.for_case(asked, route, case_key(case), own_user_ids=[synthetic.SCOPE_USER_ID]),
+        scope=ExtractScope.from_request(asked, load_catalog(), KNOWN),
+        rules=RedactionRules.for_case(asked, route, case_key(case), KNOWN),
         write_entries=route is Route.SECURITY,
     )
     if route is Route.SECURITY:

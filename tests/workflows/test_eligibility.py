@@ -555,3 +555,26 @@ def test_personal_data_sends_an_eligible_request_to_security() -> None:
     assessment = eligibility.evaluate(req, facts_for(req), POLICY, NOW)
     assert assessment.decision is Decision.ELIGIBLE and assessment.route is Route.SECURITY
     assert any("personal data" in note for note in assessment.notes)
+
+
+def test_the_window_reason_says_up_front_which_part_of_the_logs_is_gone() -> None:
+    policy = Policy(eligibility=EligibilityPolicy(max_lookback_months=3))
+    start, end = NOW - timedelta(days=40), NOW - timedelta(days=1)
+    result = rule("window", request(window=window(start, end)), policy=policy)
+    assert result.outcome is Outcome.PASS
+    cutoff = NOW - timedelta(days=30)
+    assert result.reason.startswith("Logs already deleted: application logs are kept 30 days, so ")
+    assert f"to {cutoff:%Y-%m-%d %H:%M:%S} UTC no longer exists there" in result.reason
+    assert "whole window" not in result.reason
+
+    gone = rule("window", request(window=window(start, NOW - timedelta(days=35))), policy=policy)
+    assert "(the whole window) no longer exists" in gone.reason
+
+    fresh = rule("window", request(window=window(NOW - timedelta(days=5), NOW)), policy=policy)
+    assert "deleted" not in fresh.reason
+
+
+def test_a_window_past_the_lookback_also_says_the_logs_are_gone() -> None:
+    late = rule("window", request(window=window(NOW - timedelta(days=45), NOW)))
+    assert late.outcome is Outcome.EXCEPTION_REQUIRED
+    assert late.reason.startswith("Logs already deleted: application logs are kept 30 days")
