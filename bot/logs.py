@@ -66,7 +66,8 @@ def configure_logging(level: str = "INFO") -> None:
         processors=[*shared, structlog.processors.format_exc_info, structlog.processors.JSONRenderer()],
         logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        cache_logger_on_first_use=True,
+        # Not cached: a later configure_logging (a CLI command, a test) must reach loggers already used.
+        cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(_CurrentStderr())  # type: ignore[arg-type]
     handler.setFormatter(

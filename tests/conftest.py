@@ -3,18 +3,32 @@ in which case each test that needs one gets a database of its own, created and d
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.db.engine import get_engine, normalise_url, upgrade
 
 POSTGRES_URL = os.environ.get("LOGDIVE_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """A CLI command configures logging for its process (often at ERROR) and Slack's libraries copy the
+    root level into each new app's logger: leave structlog and the root logger as each test found them."""
+    root = logging.getLogger()
+    level, handlers, config = root.level, list(root.handlers), structlog.get_config()
+    yield
+    structlog.configure(**config)
+    root.setLevel(level)
+    root.handlers[:] = handlers
 
 
 @pytest.fixture(autouse=True)

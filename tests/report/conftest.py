@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,17 +16,6 @@ from tests.artefacts.conftest import NOW, POLICY, ROLES, SIRT1, SUPPORT, vault  
 from tests.report import planted
 from workflows.assessment import Assessment, Decision, Outcome, Route, RuleResult
 from workflows.retention import ArtefactKind
-
-
-@pytest.fixture(autouse=True)
-def _root_logging_restored() -> Iterator[None]:
-    """The CLI sets the root logger to ERROR (bot.cli.artefacts._handled); Slack's libraries copy the root
-    level into each new app's logger, so a later test's app would stay at ERROR. Leave logging as found."""
-    root = logging.getLogger()
-    level, handlers = root.level, list(root.handlers)
-    yield
-    root.setLevel(level)
-    root.handlers[:] = handlers
 
 
 @dataclass(frozen=True)
