@@ -187,7 +187,7 @@ def create_server(runtime: Runtime) -> Any:
         try:
             yield
         finally:
-            await runtime.work.drain(timeout=5)
+            await runtime.work.close()
             bolt.client.session = None
             await session.close()
             # Stopped here, not after uvicorn returns: on SIGTERM uvicorn re-raises the signal once it
