@@ -527,13 +527,32 @@ def main(args: argparse.Namespace) -> int:
                 pids = {"bot": child.pid, "slack": slack.pid, "gitlab": gitlab.pid, "client": os.getpid()}
                 outcome = uvloop.run(run(args, slack, f"http://127.0.0.1:{port}", pids))
             finally:
-                for process in (child, gitlab):
-                    process.terminate()
-                    process.wait(timeout=10)
+                stop_seconds = stopped_after_sigterm(child)
+                gitlab.terminate()
+                gitlab.wait(timeout=10)
     finally:
         slack.stop()
     report(args, outcome)
+    verdict = "met" if stop_seconds is not None and stop_seconds <= STOP_TARGET_SECONDS else "NOT met"
+    took = f"{stop_seconds:.1f} s" if stop_seconds is not None else f"over {STOP_KILL_SECONDS:.0f} s, killed"
+    print(f"target: stopped within {STOP_TARGET_SECONDS:.0f} s of SIGTERM: {verdict} ({took})")
     return 0
+
+
+STOP_TARGET_SECONDS, STOP_KILL_SECONDS = 10.0, 60.0
+
+
+def stopped_after_sigterm(child: subprocess.Popen[str]) -> float | None:
+    """SIGTERM the bot as Kubernetes would; seconds until it exited (None: killed after a minute)."""
+    started = time.perf_counter()
+    child.terminate()
+    try:
+        child.wait(timeout=STOP_KILL_SECONDS)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+        return None
+    return time.perf_counter() - started
 
 
 if __name__ == "__main__":
