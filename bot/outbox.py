@@ -221,9 +221,11 @@ def deliver_due(
     Once `stop` is set no further item is started: deliveries in flight finish and are recorded, the
     rest are released (pending, their lease freed) for the next process.
     """
+    report = DeliveryReport()
+    if stop is not None and stop.is_set():
+        return report
     with session_scope(url) as session:
         items = claim_due(session, now=now, limit=limit, worker_id=worker_id, lease_seconds=lease_seconds)
-    report = DeliveryReport()
     untouched: list[OutboxItem] = []
 
     def deliver(item: OutboxItem) -> None:
