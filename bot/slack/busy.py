@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from prometheus_client import Counter
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -20,6 +21,7 @@ from bot.logs import get_logger
 from bot.slack.deps import SlackDeps
 
 log = get_logger(__name__)
+BUSY_ANSWERS = Counter("logdive_slack_busy_total", "Slack requests answered 'busy, try again'", ["kind"])
 
 BUSY = "Logdive is busy right now and did not take this in: please try again in a minute."
 
@@ -48,6 +50,7 @@ async def turn_away_when_busy(
     if not deps.work.full or kind not in ("command", "view_submission", "block_actions"):
         return await next()
     log.warning("slack.busy", kind=kind)
+    BUSY_ANSWERS.labels(kind).inc()
     if kind == "command":
         return await ack(text=BUSY, response_type="ephemeral")
     if kind == "view_submission":
