@@ -332,7 +332,7 @@ async def background_submissions(
         body = submission_body(n, view_id)
         async with client.post(f"{url}/slack/events", data=body, headers=signed(body)) as response:
             answer = await response.json(content_type=None)
-        taken += answer.get("response_action") != "errors"  # not turned away busy
+        taken += (answer or {}).get("response_action") != "errors"  # not turned away busy
         await asyncio.sleep(0.05)
     return taken
 
