@@ -18,7 +18,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.sandbox.slack import SlackStandIn
 from tests.slack.bot_process import Served, bot_env
-from tests.slack.harness import CSM, GROUPS, SIGNING_SECRET, TEAM, USERS, form_values
+from tests.slack.harness import CSM, GROUPS, SIGNING_SECRET, TEAM, USERS, command_payload, form_values
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -81,7 +81,7 @@ def test_pathological_unsigned_bodies_do_not_hold_up_other_requests(served: Serv
     with httpx.Client(timeout=10) as client:  # a generous bound: a frozen server never answers
         for _ in range(5):
             assert client.get(f"{served.url}/healthz").status_code == 200
-            command = urlencode({"team_id": TEAM, "user_id": CSM, "command": "/security", "text": "help"})
+            command = urlencode(command_payload("help", CSM, "http://127.0.0.1:9/response", "trigger-help"))
             answer = client.post(
                 f"{served.url}/slack/events",
                 content=command.encode(),
