@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot import cases, outbox
+from bot.sandbox.gitlab import Fault
+from bot.sandbox.slack import SlackStandIn
 from tests.gitlab_issues.conftest import (
     GAP_PROJECT,
     SIRT_PROJECT,
@@ -22,10 +24,8 @@ from tests.gitlab_issues.conftest import (
     runtime_for,
     settings_for,
 )
-from tests.gitlab_standin import Fault
 from tests.slack.bot_process import Served, bot_env
 from tests.slack.harness import GROUPS, SIGNING_SECRET, USERS
-from tests.slack_standin import SlackStandIn
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.sandbox.slack import SlackStandIn
 from bot.slack.busy import BUSY
 from tests.slack.harness import CSM, SIRT, TEAM, Bot, FactsDirectory, form_values, start_bot, stop_bot
-from tests.slack_standin import SlackStandIn
 from workflows.facts import DirectoryFacts
 from workflows.request import LogDiveRequest
 
