@@ -326,14 +326,15 @@ async def sustained(
 async def background_submissions(
     client: aiohttp.ClientSession, url: str, view_id: str, stop: asyncio.Event
 ) -> int:
-    n = 0
+    n = taken = 0
     while not stop.is_set():
         n += 1
         body = submission_body(n, view_id)
         async with client.post(f"{url}/slack/events", data=body, headers=signed(body)) as response:
-            await response.read()
+            answer = await response.json(content_type=None)
+        taken += (answer or {}).get("response_action") != "errors"  # not turned away busy
         await asyncio.sleep(0.05)
-    return n
+    return taken
 
 
 # -- the run -----------------------------------------------------------------------------------------------
@@ -351,6 +352,7 @@ class Run:
     submitted: int  # intake submissions sent during the measurements
     decisions: dict[str, int]  # what they ended on, once GitLab answered
     calls: dict[str, int]  # successful Slack calls the bot made, by method
+    busy: dict[str, int]  # requests answered "busy, try again", by kind
 
 
 async def run(args: argparse.Namespace, slack: Slack, url: str, pids: dict[str, int]) -> Run:
@@ -385,10 +387,13 @@ async def run(args: argparse.Namespace, slack: Slack, url: str, pids: dict[str, 
             }
 
         async def settle(kind: str, done: int) -> None:
+            # Requests answered "busy, try again" (bot.slack.busy) queue no follow-up: not waited for.
             if kind == "/security":
-                await slack.wait_count("views.open", commands + done)
+                turned = await turned_away(client, url, "command")
+                await slack.wait_count("views.open", commands + done - turned)
             elif kind == "button click":
-                await slack.wait_count("chat.postEphemeral", clicks + done)
+                turned = await turned_away(client, url, "block_actions")
+                await slack.wait_count("chat.postEphemeral", clicks + done - turned)
 
         # Warm-up with every connection opened: imports, auth.test, role look-ups, the blank form.
         warm_up = args.concurrency * 2
@@ -421,6 +426,7 @@ async def run(args: argparse.Namespace, slack: Slack, url: str, pids: dict[str, 
             clicks += args.requests if kind == "button click" else 0
         stop.set()
         submitted = await load
+        busy = {kind: await turned_away(client, url, kind) for kind in ("command", "block_actions")}
     # The slow work really happened: every submission ends on a decision once GitLab has answered.
     deadline = time.monotonic() + 120
     while len(decisions := slack.ask("decisions")) < submitted and time.monotonic() < deadline:
@@ -428,8 +434,20 @@ async def run(args: argparse.Namespace, slack: Slack, url: str, pids: dict[str, 
     if failed := slack.ask("failed"):
         raise SystemExit(f"the Slack stand-in refused calls: {failed[:5]}")
     return Run(
-        results, submitted, dict(Counter(decisions)), {method: slack.ask("count", method) for method in WORK}
+        results,
+        submitted,
+        dict(Counter(decisions)),
+        {method: slack.ask("count", method) for method in WORK},
+        busy,
     )
+
+
+async def turned_away(client: aiohttp.ClientSession, url: str, kind: str) -> int:
+    """How many requests of a kind the bot answered "busy, try again" so far (its /metrics)."""
+    async with client.get(f"{url}/metrics") as response:
+        text = await response.text()
+    line = f'logdive_slack_busy_total{{kind="{kind}"}} '
+    return sum(int(float(row[len(line) :])) for row in text.splitlines() if row.startswith(line))
 
 
 def report(args: argparse.Namespace, outcome: Run) -> None:
@@ -439,6 +457,7 @@ def report(args: argparse.Namespace, outcome: Run) -> None:
         f"decided: {outcome.decisions}"
     )
     print("Slack calls the bot made:", ", ".join(f"{method} {n}" for method, n in outcome.calls.items()))
+    print("Answered 'busy, try again' (follow-up queue full):", outcome.busy)
     table = Table(
         "shape",
         "kind",
@@ -527,13 +546,32 @@ def main(args: argparse.Namespace) -> int:
                 pids = {"bot": child.pid, "slack": slack.pid, "gitlab": gitlab.pid, "client": os.getpid()}
                 outcome = uvloop.run(run(args, slack, f"http://127.0.0.1:{port}", pids))
             finally:
-                for process in (child, gitlab):
-                    process.terminate()
-                    process.wait(timeout=10)
+                stop_seconds = stopped_after_sigterm(child)
+                gitlab.terminate()
+                gitlab.wait(timeout=10)
     finally:
         slack.stop()
     report(args, outcome)
+    verdict = "met" if stop_seconds is not None and stop_seconds <= STOP_TARGET_SECONDS else "NOT met"
+    took = f"{stop_seconds:.1f} s" if stop_seconds is not None else f"over {STOP_KILL_SECONDS:.0f} s, killed"
+    print(f"target: stopped within {STOP_TARGET_SECONDS:.0f} s of SIGTERM: {verdict} ({took})")
     return 0
+
+
+STOP_TARGET_SECONDS, STOP_KILL_SECONDS = 10.0, 60.0
+
+
+def stopped_after_sigterm(child: subprocess.Popen[str]) -> float | None:
+    """SIGTERM the bot as Kubernetes would; seconds until it exited (None: killed after a minute)."""
+    started = time.perf_counter()
+    child.terminate()
+    try:
+        child.wait(timeout=STOP_KILL_SECONDS)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+        return None
+    return time.perf_counter() - started
 
 
 if __name__ == "__main__":

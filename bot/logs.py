@@ -9,6 +9,8 @@ from typing import Any
 
 import structlog
 
+from bot.slack import log_safety
+
 # Keys whose values never reach a log line, whatever module logs them.
 _SECRET_KEYS = frozenset(
     {
@@ -75,6 +77,8 @@ def configure_logging(level: str = "INFO") -> None:
             processor=structlog.processors.JSONRenderer(), foreign_pre_chain=shared
         )
     )
+    # Slack's libraries interpolate whole request bodies into their messages: cut to their own wording.
+    log_safety.install([handler])
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

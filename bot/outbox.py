@@ -11,6 +11,7 @@ worker's outcome.
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -193,10 +194,11 @@ class DeliveryReport:
     retrying: list[int] = field(default_factory=list)
     parked: list[int] = field(default_factory=list)
     lost: list[int] = field(default_factory=list)  # lease expired mid-delivery; the new owner records
+    released: list[int] = field(default_factory=list)  # not attempted (stopping): pending, lease freed
 
     @property
     def claimed(self) -> int:
-        return len(self.delivered) + len(self.retrying) + len(self.parked) + len(self.lost)
+        return sum(len(x) for x in (self.delivered, self.retrying, self.parked, self.lost, self.released))
 
 
 def deliver_due(
@@ -210,17 +212,26 @@ def deliver_due(
     retry: RetryPolicy = DEFAULT_RETRY,
     on_done: Mapping[str, OnDone] | None = None,
     concurrency: int = 1,
+    stop: threading.Event | None = None,
 ) -> DeliveryReport:
     """One pass: claim due items (one transaction), deliver each outside it, record each outcome.
 
     With `concurrency` > 1 the claimed items are delivered by that many threads at once (a slow far
     side then costs one round trip per batch, not per item); each outcome is still recorded on its own.
+    Once `stop` is set no further item is started: deliveries in flight finish and are recorded, the
+    rest are released (pending, their lease freed) for the next process.
     """
+    report = DeliveryReport()
+    if stop is not None and stop.is_set():
+        return report
     with session_scope(url) as session:
         items = claim_due(session, now=now, limit=limit, worker_id=worker_id, lease_seconds=lease_seconds)
-    report = DeliveryReport()
+    untouched: list[OutboxItem] = []
 
     def deliver(item: OutboxItem) -> None:
+        if stop is not None and stop.is_set():
+            untouched.append(item)
+            return
         _deliver_one(url, item, handlers, now=now, retry=retry, on_done=on_done or {}, report=report)
 
     if concurrency <= 1 or len(items) <= 1:
@@ -231,6 +242,10 @@ def deliver_due(
             max_workers=min(concurrency, len(items)), thread_name_prefix="outbox"
         ) as pool:
             list(pool.map(deliver, items))
+    if untouched:
+        with session_scope(url) as session:
+            report.released = claims.release(session, OutboxItem, untouched)
+        log.info("outbox.released", count=len(report.released))
     return report
 
 

@@ -177,10 +177,12 @@ class Runtime:
         # Outbox handlers by kind; the GitLab adapter adds its own the same way.
         self.handlers: dict[str, outbox.Handler] = dict(self.slack_delivery.handlers())
         self.on_done: dict[str, outbox.OnDone] = dict(self.slack_delivery.on_done())
+        # Set on SIGTERM: the tick's jobs stop between items and leave the rest to the next process.
+        self.stopping = threading.Event()
         self.tick_jobs: list[TickJob] = [self.deliver_outbox, retention_job(settings)]
         self.gitlab = register_gitlab(self)  # its handlers, on-done steps and tick job
         self.timed_work = register_timed_work(self)  # reminders, escalations, retention warnings
-        self.work = Background()
+        self.work = Background(workers=settings.follow_up_workers, queue=settings.follow_up_queue)
         self._scheduler: BackgroundScheduler | None = None
         self._again = threading.Event()
         self._tick_lock = threading.Lock()
@@ -225,6 +227,8 @@ class Runtime:
         with self._tick_lock:
             moment = now or self.clock()
             for job in self.tick_jobs:
+                if self.stopping.is_set():
+                    break
                 name = getattr(job, "__name__", repr(job))
                 try:
                     results[name] = job(moment)
@@ -250,18 +254,19 @@ class Runtime:
                 retry=self.retry,
                 on_done=self.on_done,
                 concurrency=concurrency,
+                stop=self.stopping,
             )
-            for outcome in ("delivered", "retrying", "parked", "lost"):
+            for outcome in ("delivered", "retrying", "parked", "lost", "released"):
                 done = getattr(batch, outcome)
                 getattr(report, outcome).extend(done)
                 if done:
                     OUTBOX_OUTCOMES.labels(outcome).inc(len(done))
-            if batch.claimed < limit:
+            if batch.claimed < limit or self.stopping.is_set():
                 break
         return report
 
     def _scheduled_tick(self) -> None:
-        while True:
+        while not self.stopping.is_set():
             self._again.clear()
             self.tick()
             if not self._again.is_set():
@@ -287,7 +292,12 @@ class Runtime:
         self._scheduler.start()
         log.info("runtime.started", worker_id=self.worker_id, tick_seconds=self.tick_seconds)
 
+    def request_stop(self) -> None:
+        """Ask the tick to stop between items (thread- and signal-safe); `stop` then waits for it."""
+        self.stopping.set()
+
     def stop(self) -> None:
+        self.request_stop()
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=True)
         self.work.shutdown()

@@ -15,6 +15,7 @@ key for chat.postMessage), which re-sends at most that one message.
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -124,8 +125,10 @@ class TimedWorkSender:
         batch_size: int = 50,
         tick_budget_seconds: float = 60.0,
         retry: outbox.RetryPolicy = outbox.DEFAULT_RETRY,
+        stop: threading.Event | None = None,
     ) -> None:
         self.database_url = database_url
+        self.stop = stop or threading.Event()  # set: no further message is started
         self.client = client
         self.settings = settings
         self.worker_id = worker_id
@@ -140,10 +143,11 @@ class TimedWorkSender:
     def send_timed_work(self, now: datetime) -> TimedWorkReport:
         """Everything due at `now`, a batch at a time, for at most `tick_budget_seconds`: a backlog is
         drained over several ticks rather than by one that never ends. Small batches keep each lease
-        (`lease_seconds`) far longer than sending a batch takes, even when Slack slows down."""
+        (`lease_seconds`) far longer than sending a batch takes, even when Slack slows down. Once `stop`
+        is set, the message being sent is recorded and the rest are released for the next process."""
         report = TimedWorkReport()
         started = time.monotonic()
-        while self.send_batch(now, report) == self.batch_size:
+        while not self.stop.is_set() and self.send_batch(now, report) == self.batch_size:
             if time.monotonic() - started > self.tick_budget_seconds:
                 break
         return report
@@ -154,7 +158,11 @@ class TimedWorkSender:
         if owed:
             # One connection held for the batch; each message's record is its own committed transaction.
             with get_engine(self.database_url).connect() as connection, Session(bind=connection) as session:
-                for item in owed:
+                for done, item in enumerate(owed):
+                    if self.stop.is_set():
+                        claims.release(session, ScheduledWork, [i.row for i in owed[done:]])
+                        session.commit()
+                        break
                     self._send(session, item, now, report)
                     session.commit()
         return claimed
@@ -420,6 +428,7 @@ def register(runtime: Runtime) -> TimedWorkSender:
         settings=runtime.settings,
         worker_id=runtime.worker_id,
         lease_seconds=runtime.lease_seconds,
+        stop=runtime.stopping,
     )
     runtime.tick_jobs.insert(0, sender.send_timed_work)
     return sender

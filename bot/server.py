@@ -1,5 +1,10 @@
 """The HTTP server: a Starlette app served by uvicorn. Its routes, in one table, are the public paths.
 
+Before any route runs, a request body over its limit (LOGDIVE_MAX_BODY_BYTES; the GitLab webhook
+LOGDIVE_MAX_WEBHOOK_BODY_BYTES) is refused with 413, unread (`_BodyLimit`). Slack's requests are then
+checked against their signature before Bolt sees them (bot.slack.signature); a refused one is logged
+with its length and the reason, nothing of its content.
+
 Slack's requests are answered on the event loop as soon as the listener acknowledges; blocking work
 (GitLab, the database) runs in thread pools (bot.slack.background), so a slow GitLab delays nobody.
 """
@@ -24,7 +29,9 @@ from bot import metrics as case_metrics
 from bot.artefacts.http import download_route
 from bot.artefacts.vault import Vault
 from bot.gitlab import webhook as gitlab_webhook
+from bot.logs import get_logger
 from bot.runtime import Runtime
+from bot.slack import signature
 from bot.slack.malformed import SlackRequestHandler
 
 HTTP_REQUESTS = Counter("logdive_http_requests_total", "HTTP requests", ["path", "status"])
@@ -35,6 +42,7 @@ HTTP_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3, 10),
 )
 
+log = get_logger(__name__)
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
 
@@ -42,7 +50,21 @@ ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitab
 def routes(runtime: Runtime, slack: AsyncSlackRequestHandler) -> list[BaseRoute]:
     """The route table: the public paths."""
 
+    secret = runtime.settings.slack_signing_secret
+    signing_secret = secret.get_secret_value() if secret is not None else ""
+
     async def slack_events(request: Request) -> Response:
+        body = await request.body()  # whole, and within the limit (_BodyLimit)
+        refused = signature.refusal(
+            body,
+            request.headers.get("x-slack-request-timestamp"),
+            request.headers.get("x-slack-signature"),
+            signing_secret,
+            time.time(),
+        )
+        if refused is not None:
+            log.warning("slack.request_refused", reason=refused, length=len(body))
+            return JSONResponse({"error": "invalid request"}, status_code=401)
         return await slack.handle(request)
 
     async def healthz(_request: Request) -> Response:
@@ -93,6 +115,67 @@ class _Measured:
             HTTP_REQUESTS.labels(path, str(status)).inc()
 
 
+class _BodyLimit:
+    """Refuses a request body over its path's limit with 413 before anything reads it: at once when
+    Content-Length declares too much, as soon as a chunked body passes the limit. The body is read here
+    (never more than the limit) and handed on whole; the connection of a refused one is closed."""
+
+    def __init__(self, app: ASGIApp, limit: int, by_path: dict[str, int], paths: set[str]) -> None:
+        self.app = app
+        self.limit = limit
+        self.by_path = by_path
+        self.paths = paths
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.by_path.get(scope["path"], self.limit)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(scope, send, limit)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away: nothing to answer
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await self._refuse(scope, send, limit)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        handed = False
+
+        async def replay() -> MutableMapping[str, Any]:
+            nonlocal handed
+            if handed:
+                return await receive()  # http.disconnect, when it comes
+            handed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, send: Any, limit: int) -> None:
+        path = scope["path"] if scope["path"] in self.paths else "other"  # never the attacker's text
+        log.warning("http.body_too_large", path=path, limit=limit)
+        response = JSONResponse(
+            {"error": f"the request body is larger than {limit} bytes"},
+            status_code=413,
+            headers={"Connection": "close"},
+        )
+        await response(scope, self._no_receive, send)
+
+    @staticmethod
+    async def _no_receive() -> MutableMapping[str, Any]:
+        return {"type": "http.disconnect"}
+
+
 def create_server(runtime: Runtime) -> Any:
     bolt = runtime.slack_app()
 
@@ -104,7 +187,7 @@ def create_server(runtime: Runtime) -> Any:
         try:
             yield
         finally:
-            await runtime.work.drain(timeout=5)
+            await runtime.work.close()
             bolt.client.session = None
             await session.close()
             # Stopped here, not after uvicorn returns: on SIGTERM uvicorn re-raises the signal once it
@@ -112,5 +195,12 @@ def create_server(runtime: Runtime) -> Any:
             await asyncio.to_thread(runtime.stop)
 
     table = routes(runtime, SlackRequestHandler(bolt))  # Bolt's adapter, its body parsing guarded
-    app = Starlette(routes=table, lifespan=lifespan)
-    return _Measured(app, {route.path for route in table if isinstance(route, Route)})
+    paths = {route.path for route in table if isinstance(route, Route)}
+    settings = runtime.settings
+    limited = _BodyLimit(
+        Starlette(routes=table, lifespan=lifespan),
+        settings.max_body_bytes,
+        {"/gitlab/webhook": settings.max_webhook_body_bytes},
+        paths,
+    )
+    return _Measured(limited, paths)

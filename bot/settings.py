@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, PositiveInt, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.resources import config_path
@@ -95,6 +95,15 @@ class Settings(BaseSettings):
     outbox_backoff_seconds: float = _env("LOGDIVE_OUTBOX_BACKOFF_SECONDS", 30.0)
     outbox_backoff_cap_seconds: float = _env("LOGDIVE_OUTBOX_BACKOFF_CAP_SECONDS", 3600.0)
     outbox_max_attempts: int = _env("LOGDIVE_OUTBOX_MAX_ATTEMPTS", 10)
+
+    # `logdive serve`: request bodies larger than these are refused (413) before anything reads them,
+    # authentication included. Slack's payloads are far below 1 MiB; a GitLab hook carries a whole issue.
+    max_body_bytes: PositiveInt = _env("LOGDIVE_MAX_BODY_BYTES", 1024 * 1024)
+    max_webhook_body_bytes: PositiveInt = _env("LOGDIVE_MAX_WEBHOOK_BODY_BYTES", 5 * 1024 * 1024)
+    # Slack follow-up work (a modal opened, a click answered) runs on this many workers; when this
+    # many more are waiting, the person is asked to try again instead of the acknowledgement being late.
+    follow_up_workers: PositiveInt = _env("LOGDIVE_FOLLOW_UP_WORKERS", 32)
+    follow_up_queue: PositiveInt = _env("LOGDIVE_FOLLOW_UP_QUEUE", 256)
 
     policy_file: Path | None = _env("LOGDIVE_POLICY")
     directory_overrides_file: Path | None = _env("LOGDIVE_DIRECTORY_OVERRIDES")

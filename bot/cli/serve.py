@@ -27,6 +27,8 @@ from bot.settings import Settings, get_settings
 from bot.slack import log_safety
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     import uvicorn
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
@@ -46,6 +48,9 @@ REFUSED_APP_TOKEN = frozenset(
     }
 )
 LINK_RETRY_CAP_SECONDS = 30.0
+# A stop signal ends the process within 10 s (Kubernetes allows 30): open HTTP requests get this long,
+# handed-on Slack work 3 s (bot.slack.background), and the tick stops between items.
+GRACEFUL_HTTP_SECONDS = 4
 
 
 class AppTokenRefused(Exception):
@@ -116,6 +121,7 @@ async def _run_socket_mode(runtime: Runtime, bolt: AsyncApp, app_token: str) -> 
         for other in stop_signals:  # a second signal is not caught: it ends the process at once
             loop.remove_signal_handler(other)
         main.cancel()
+        runtime.request_stop()  # the tick stops between items while the websocket closes
         log.info("socket.stopping", signal=signum.name)  # last: a failed write (stderr gone) must not stop it
 
     for signum in stop_signals:
@@ -135,7 +141,7 @@ async def _run_socket_mode(runtime: Runtime, bolt: AsyncApp, app_token: str) -> 
     finally:
         if handler is not None:
             await handler.close_async()  # the close frame: Slack stops sending this connection envelopes
-        await runtime.work.drain(timeout=5)
+        await runtime.work.close()
 
 
 def _stopping_cleanly(server: type[uvicorn.Server]) -> type[uvicorn.Server]:
@@ -158,7 +164,8 @@ def register(app: typer.Typer) -> None:
         host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",  # noqa: S104 -- a server
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
     ) -> None:
-        """Serve Slack (POST /slack/events), /healthz and /metrics over HTTP; migrations are applied first."""
+        """Serve Slack (POST /slack/events), /healthz and /metrics over HTTP; migrations are applied first.
+        SIGTERM or SIGINT stops it within 10 s; outbox items not started stay pending for the next process."""
         import uvicorn
 
         from bot.server import create_server
@@ -166,7 +173,13 @@ def register(app: typer.Typer) -> None:
         settings = _settings_for("serve")
         upgrade(settings.database_url)
         runtime = Runtime(settings)
-        server = _stopping_cleanly(uvicorn.Server)(
+
+        class Server(_stopping_cleanly(uvicorn.Server)):  # type: ignore[misc]
+            def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+                runtime.request_stop()  # at once: the tick winds down while uvicorn closes connections
+                super().handle_exit(sig, frame)
+
+        server = Server(
             uvicorn.Config(
                 create_server(runtime),
                 host=host,
@@ -174,7 +187,7 @@ def register(app: typer.Typer) -> None:
                 log_config=None,
                 access_log=False,
                 lifespan="on",
-                timeout_graceful_shutdown=10,
+                timeout_graceful_shutdown=GRACEFUL_HTTP_SECONDS,
             )
         )
         runtime.start()

@@ -9,16 +9,19 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import threading
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from slack_sdk import WebClient
 from sqlalchemy import func
 from sqlmodel import select
 
 from bot.db.engine import get_engine, session_scope
 from bot.db.models import CaseEvent, ScheduledWork
-from bot.scheduler import TimedWorkReport
+from bot.scheduler import TimedWorkReport, TimedWorkSender
 from tests.cadence.bulk import insert_triaged_cases
 from tests.cadence.conftest import CHANNEL, MONDAY, World
 from tests.cli.conftest import LOGDIVE
@@ -134,3 +137,44 @@ def test_rows_locked_by_an_unfinished_claim_are_skipped_not_waited_for(world: Wo
     assert len(world.tick(DUE).sent) == 10
     labels = _reminder_labels(world, thread_ts)
     assert len(labels) == 40 and set(labels.values()) == {1}
+
+
+class _StopsAfter(WebClient):
+    """Slack's client, and a SIGTERM arriving after `count` messages were posted."""
+
+    def __init__(self, base: WebClient, count: int, stop: threading.Event) -> None:
+        super().__init__(token=base.token, base_url=base.base_url)
+        self.count, self.stop = count, stop
+
+    def chat_postMessage(self, **kwargs: Any) -> Any:
+        answer = super().chat_postMessage(**kwargs)
+        self.count -= 1
+        if self.count == 0:
+            self.stop.set()
+        return answer
+
+
+def test_a_stopping_sweeper_records_what_it_sent_and_releases_the_rest(world: World) -> None:
+    """Stop between messages: the one sent is recorded, the rest of the batch is pending with no lease,
+    so the next process sends them at once (not after the lease) and each reminder goes out once."""
+    count = 40
+    thread_ts = _seed(world, count)
+    stop = threading.Event()
+    stopping = TimedWorkSender(
+        world.database_url,
+        _StopsAfter(world.client, 5, stop),
+        settings=world.settings,
+        worker_id="stopping",
+        batch_size=50,
+        lease_seconds=600,
+        stop=stop,
+    )
+    assert len(stopping.send_timed_work(DUE).sent) == 5
+    with session_scope(world.database_url) as session:
+        left = session.exec(select(ScheduledWork).where(ScheduledWork.status == "pending")).all()
+        due_now = [row for row in left if row.due_at <= DUE]
+    assert len(due_now) == count - 5
+    assert {(row.lease_until, row.leased_by) for row in due_now} == {(None, None)}
+    assert len(world.sender("next").send_timed_work(DUE).sent) == count - 5  # at once: nothing to wait out
+    labels = _reminder_labels(world, thread_ts)
+    assert len(labels) == count and set(labels.values()) == {1}

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
 
 from bot.sandbox.slack import SlackStandIn
 from tests.slack.harness import BOT_TOKEN, CASE_CHANNEL
@@ -51,3 +56,43 @@ def bot_env(
     }
     env.update({k: v for k, v in settings.items() if v is not None})
     return env
+
+
+class Served:
+    """`logdive serve` in a subprocess, its log (stderr and stdout) written to `log`."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = closed_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self._sink = log.open("wb")
+        self.process = subprocess.Popen(
+            [str(LOGDIVE), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=env,
+            stdout=self._sink,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> Served:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            assert self.process.poll() is None, self.log.read_text()
+            assert time.monotonic() < deadline, self.log.read_text()
+            time.sleep(0.1)
+
+    def stop(self, timeout: float = 30.0) -> str:
+        """SIGTERM, wait (kill after `timeout`), and the whole log."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._sink.close()
+        return self.log.read_text(errors="replace")

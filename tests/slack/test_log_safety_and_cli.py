@@ -6,6 +6,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -43,3 +44,25 @@ def test_serve_without_credentials_names_them_and_exits_non_zero() -> None:
         "SLACK_SIGNING_SECRET" in message and "GITLAB_TOKEN" in message and "LOGDIVE_CASE_CHANNEL" in message
     )
     assert "SLACK_BOT_TOKEN" not in message and "Traceback" not in done.stderr
+
+
+def test_bolts_own_signature_failure_record_keeps_nothing_of_the_body(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Bolt's request verification logs the whole body of a request it refuses; through Logdive's
+    logging only its own wording and the length withheld remain, in linear time on `a.a.a.…`."""
+    from slack_bolt.middleware.request_verification import RequestVerification
+
+    configure_logging("INFO")
+    verification = RequestVerification("secret")
+    planted = "payload=%7B%22description%22%3A%22planted+zebra%22%2C%22email%22%3A%22p%40example.com%22%7D"
+    verification._debug_log_error("v0=abc", "1", planted)
+    pathological = "a." * 500_000  # quadratic for the regexes this filter used to run: hours
+    started = time.monotonic()
+    verification._debug_log_error("v0=abc", "1", pathological)
+    elapsed = time.monotonic() - started
+    err = capsys.readouterr().err
+    assert "Invalid request signature detected" in err and "characters withheld" in err
+    for leaked in ("planted", "zebra", "example.com", "a.a.a", "v0=abc"):
+        assert leaked not in err
+    assert elapsed < 5, elapsed  # generous: the old filter took minutes on far less
