@@ -24,6 +24,8 @@ from sqlmodel import Session, col, select
 from bot.artefacts.events import (
     CASE_ERASED,
     TOMBSTONE_KINDS,
+    Actor,
+    actor_key,
     case_for,
     note_on_sirt_issue,
     record_event,
@@ -63,7 +65,7 @@ def erase_case(
     case_id: int,
     *,
     reason: str,
-    actor: str,
+    actor: Actor,
     roles: Collection[Role],
     now: datetime,
 ) -> ErasureReport:
@@ -141,7 +143,7 @@ def erase_case(
         case,
         tombstone,
         body=(
-            f"Case data was **erased on request** by {actor} at {now:%Y-%m-%d %H:%M} UTC: "
+            f"Case data was **erased on request** by {actor_key(actor)} at {now:%Y-%m-%d %H:%M} UTC: "
             f"{deleted} artefact(s) deleted and the case's free text scrubbed in Logdive; only tombstones "
             "remain. Logdive does not "
             "edit this issue or the Slack thread: remove any customer data from them by hand."

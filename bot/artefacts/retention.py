@@ -18,6 +18,8 @@ from sqlmodel import Session, col, select
 from bot.artefacts.events import (
     ARTEFACT_DELETED,
     SYSTEM,
+    Actor,
+    actor_key,
     artefact_for,
     note_on_sirt_issue,
     record_event,
@@ -44,11 +46,12 @@ def extend_retention(
     *,
     until: datetime,
     reason: str,
-    actor: str,
+    actor: Actor,
     roles: Collection[Role],
     now: datetime,
+    customer_told: bool = False,
 ) -> Artefact:
-    """Keep an artefact longer. The reason is recorded and the customer must be told."""
+    """Keep an artefact longer (Legal). The reason is recorded; the customer must be told, unless they were."""
     artefact, case = artefact_for(
         session, artefact_id, CustodyAction.EXTEND, actor=actor, roles=roles, now=now
     )
@@ -63,7 +66,7 @@ def extend_retention(
     previous = artefact.expires_at
     artefact.expires_at = extension.expires_at
     artefact.extension_reason = extension.reason
-    artefact.customer_must_be_told = extension.customer_must_be_told
+    artefact.customer_must_be_told = extension.customer_must_be_told and not customer_told
     session.add(artefact)
     event = record_event(
         session,
@@ -77,7 +80,8 @@ def extend_retention(
             "from": previous.isoformat(),
             "to": extension.expires_at.isoformat(),
             "reason": extension.reason,
-            "customer_must_be_told": True,
+            "customer_must_be_told": artefact.customer_must_be_told,
+            "customer_told": customer_told,
         },
     )
     note_on_sirt_issue(
@@ -85,9 +89,11 @@ def extend_retention(
         case,
         event,
         body=(
-            f"Retention of artefact {artefact_id} was extended by {actor} from {previous:%Y-%m-%d %H:%M} to "
-            f"{extension.expires_at:%Y-%m-%d %H:%M} UTC. **The customer must be told.** "
-            "The reason is in Logdive's case log."
+            f"Retention of artefact {artefact_id} was extended by {actor_key(actor)} "
+            f"from {previous:%Y-%m-%d %H:%M} to "
+            f"{extension.expires_at:%Y-%m-%d %H:%M} UTC. "
+            + ("The customer was told. " if customer_told else "**The customer must be told.** ")
+            + "The reason is in Logdive's case log."
         ),
         now=now,
     )
@@ -95,7 +101,7 @@ def extend_retention(
 
 
 def record_customer_told(
-    session: Session, artefact_id: int, *, actor: str, roles: Collection[Role], now: datetime
+    session: Session, artefact_id: int, *, actor: Actor, roles: Collection[Role], now: datetime
 ) -> Artefact:
     """The customer has been told about the extension."""
     artefact, _ = artefact_for(
@@ -124,7 +130,7 @@ def delete_artefact(
     artefact: Artefact,
     *,
     why: str,
-    actor: str,
+    actor: Actor,
     now: datetime,
     roles: Collection[Role] = (),
     detail: str | None = None,
