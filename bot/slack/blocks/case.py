@@ -27,7 +27,7 @@ from bot.slack.blocks.gitlab_events import gitlab_event_line
 from bot.slack.blocks.limits import FALLBACK_TEXT, HEADER_TEXT, SECTION_FIELD, SECTION_TEXT, clip
 from bot.slack.blocks.text import DECISION_TITLES, link, user, when
 from bot.slack.escape import escape_mrkdwn
-from workflows.states import OPEN_STATES, CaseState, needs
+from workflows.states import OPEN_STATES, CaseState, Role, needs
 
 CLAIM = "case.claim"
 REQUEST_EXCEPTION = "case.request_exception"
@@ -109,7 +109,8 @@ def _buttons(case: Case, view: CaseView) -> list[ButtonElement]:
     if state is CaseState.AWAITING_EXCEPTION:
         buttons.extend(_exception_buttons(value))
     for target in CaseState:
-        if target in _OWN_BUTTON or not needs(state, target) or state is CaseState.AWAITING_EXCEPTION:
+        people = needs(state, target) - {Role.SYSTEM}  # review and hand-over move only by artefact keys
+        if target in _OWN_BUTTON or not people or state is CaseState.AWAITING_EXCEPTION:
             continue
         buttons.append(
             ButtonElement(
