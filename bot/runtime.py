@@ -30,9 +30,11 @@ from bot.logs import get_logger
 from bot.scheduler import register as register_timed_work
 from bot.settings import Settings
 from bot.slack.app import create_app
+from bot.slack.artefact_cards import ArtefactCards
 from bot.slack.background import Background
 from bot.slack.delivery import SlackDelivery
 from bot.slack.deps import Directory, SlackDeps
+from bot.slack.identity import PersonDirectory
 from bot.slack.roles import RoleDirectory, TimezoneDirectory
 
 log = get_logger(__name__)
@@ -130,6 +132,7 @@ class Runtime:
         self.slack_delivery = SlackDelivery(self.web, self.database_url)
         # Outbox handlers by kind; the GitLab adapter adds its own the same way.
         self.handlers: dict[str, outbox.Handler] = dict(self.slack_delivery.handlers())
+        self.handlers.update(ArtefactCards(self.web, self.database_url).handlers())
         self.on_done: dict[str, outbox.OnDone] = dict(self.slack_delivery.on_done())
         self.tick_jobs: list[TickJob] = [self.deliver_outbox, retention_job(settings)]
         self.gitlab = register_gitlab(self)  # its handlers, on-done steps and tick job
@@ -167,6 +170,7 @@ class Runtime:
                 ),
                 work=self.work,
                 kick=self.kick,
+                people=PersonDirectory(client, ttl_seconds=self.settings.role_cache_seconds),
             )
 
         return create_app(self.settings, deps, socket_mode=socket_mode)

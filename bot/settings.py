@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     artefact_key: SecretStr | None = _env("LOGDIVE_ARTEFACT_KEY")
     artefact_dir: Path = _env("LOGDIVE_ARTEFACT_DIR", Path("./artefacts"))
     artefact_download_seconds: float = _env("LOGDIVE_ARTEFACT_DOWNLOAD_SECONDS", 86400.0)
+    # The public HTTPS base of `logdive serve` (e.g. https://logdive.example.com), for download links.
+    public_url: str | None = _env("LOGDIVE_PUBLIC_URL")
 
     # `logdive extract`: mixed into each case's pseudonym key, so nobody can recompute a pseudonym
     # (user-7f3a19c2) from a guessed username and the case id alone.

@@ -47,6 +47,22 @@ def person_of(actor: Actor) -> Person | None:
     return actor if isinstance(actor, Person) else None
 
 
+ARTEFACT_CARD = "slack.artefact_card"  # redraw an artefact's card in the case thread
+# Events after which an artefact's card is redrawn (reads and refusals change nothing on it).
+CARD_EVENTS = frozenset(
+    {
+        "artefact_added",
+        "artefact_version_added",
+        "artefact_submitted",
+        "artefact_approved",
+        "artefact_denied",
+        "retention_extended",
+        "retention_customer_told",
+        "artefact_deleted",
+        "download_link_issued",
+        "artefacts_exported",
+    }
+)
 ARTEFACT_DELETED = "artefact_deleted"
 CASE_ERASED = "case_erased"
 # What erasure keeps: what was deleted, when and why. Nothing in them is the customer's free text.

@@ -31,12 +31,12 @@ from bot.artefacts.events import (
     record_event,
     refuse,
 )
-from bot.artefacts.service import list_artefacts, open_blob, review_of
+from bot.artefacts.service import list_artefacts, open_blob, refuse_unless_seen, review_of
 from bot.artefacts.vault import Vault
 from bot.cases import case_label
 from bot.db.models import Artefact, ArtefactDownload, Case, CaseEvent
 from bot.gitlab.templates import render
-from workflows.review import CustodyAction, state_after_handover
+from workflows.review import CustodyAction, Subject, state_after_handover
 from workflows.states import CaseState, Role
 
 DOWNLOAD_PATH = "/artefacts/download/"
@@ -92,10 +92,19 @@ def issue_download(
     now: datetime,
     lifetime: timedelta,
     artefact_ids: Sequence[int] | None = None,
+    seen: Subject | None = None,
 ) -> DownloadLink:
-    """A one-time download of the approved artefacts for the case owner (a Slack thread action)."""
+    """A one-time download of the approved artefacts for the case owner (Share with customer).
+
+    `seen` is the card the owner clicked: the link is refused unless that is the artefact's current
+    version, so nobody hands over bytes they were not shown as approved."""
     case = case_for(session, case_id, CustodyAction.DOWNLOAD_LINK, actor=actor, roles=roles, now=now)
     chosen = _approved(session, case, artefact_ids, actor=actor, roles=roles, now=now, action="download_link")
+    for artefact in chosen:
+        if seen is not None and artefact.id == seen.artefact_id:
+            refuse_unless_seen(
+                session, artefact, seen, actor=actor, roles=roles, now=now, action="download_link"
+            )
     token = secrets.token_urlsafe(32)
     download = ArtefactDownload(
         case_id=case_id,

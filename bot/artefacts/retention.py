@@ -25,14 +25,15 @@ from bot.artefacts.events import (
     record_event,
     refuse,
 )
+from bot.artefacts.service import follow_artefacts
 from bot.artefacts.store import BlobStore, LocalDirectoryStore
 from bot.db.engine import session_scope
 from bot.db.models import Artefact
 from bot.logs import get_logger
 from bot.settings import Settings
 from workflows.retention import ExtensionRefused, Retained, due_for_deletion, extend
-from workflows.review import CustodyAction
-from workflows.states import Role
+from workflows.review import CUSTODY_STATES, CustodyAction
+from workflows.states import CaseState, Role
 
 log = get_logger(__name__)
 
@@ -51,7 +52,7 @@ def extend_retention(
     now: datetime,
     customer_told: bool = False,
 ) -> Artefact:
-    """Keep an artefact longer (Legal). The reason is recorded; the customer must be told, unless they were."""
+    """Keep an artefact longer (Legal), a reason recorded; the customer must be told unless they were."""
     artefact, case = artefact_for(
         session, artefact_id, CustodyAction.EXTEND, actor=actor, roles=roles, now=now
     )
@@ -122,6 +123,33 @@ def record_customer_told(
         data=context,
     )
     return artefact
+
+
+def erase_artefact(
+    session: Session,
+    store: BlobStore,
+    artefact_id: int,
+    *,
+    reason: str,
+    actor: Actor,
+    roles: Collection[Role],
+    now: datetime,
+) -> dict[str, Any]:
+    """Erase one artefact on request (SIRT or Legal): its blob goes now; a tombstone with the reason stays."""
+    why = (reason or "").strip()
+    if not why:
+        raise ValueError("reason: erasing an artefact needs a reason (e.g. the customer's request)")
+    if len(why) > 2000:
+        raise ValueError(f"reason: at most 2000 characters, got {len(why)}")
+    artefact, case = artefact_for(
+        session, artefact_id, CustodyAction.ERASE, actor=actor, roles=roles, now=now
+    )
+    tombstone = delete_artefact(
+        session, store, artefact, why=ERASURE, actor=actor, roles=roles, now=now, detail=why
+    )
+    if CaseState(case.state) in CUSTODY_STATES:
+        follow_artefacts(session, case, now=now, cause={"artefact_id": artefact_id, "by": ARTEFACT_DELETED})
+    return tombstone
 
 
 def delete_artefact(

@@ -106,6 +106,26 @@ def review_of(session: Session, artefact: Artefact, case: Case | None = None) ->
     )
 
 
+def refuse_unless_seen(
+    session: Session,
+    artefact: Artefact,
+    seen: Subject | None,
+    *,
+    actor: Actor,
+    roles: Collection[Role],
+    now: datetime,
+    action: str,
+) -> None:
+    """Refuse (recorded) when the person acted on a card showing another version than the current one."""
+    current = subject_of(artefact)
+    if seen is not None and seen != current:
+        refuse(
+            session, artefact.case_id, kind="stale", actor=actor, roles=roles, now=now,
+            message=f"artefact {artefact.id}: you were shown {seen.short} but it is now {current.short}",
+            data={"action": action, "artefact_id": artefact.id, "version": artefact.version},
+        )  # fmt: skip
+
+
 def follow_artefacts(session: Session, case: Case, *, now: datetime, cause: dict[str, Any]) -> None:
     """Move the case where its artefacts' review puts it (workflows.review.case_target), as Logdive."""
     assert case.id is not None
@@ -335,13 +355,21 @@ def open_blob(
 
 
 def submit_for_review(
-    session: Session, artefact_id: int, *, actor: Actor, roles: Collection[Role], now: datetime
+    session: Session,
+    artefact_id: int,
+    *,
+    actor: Actor,
+    roles: Collection[Role],
+    now: datetime,
+    seen: Subject | None = None,
 ) -> ReviewStatus:
-    """Mark the artefact's current version for hand-over: it now needs the two keys (the case owner)."""
+    """Mark the artefact's current version (`seen`, when the person was shown one) for hand-over: it now
+    needs the two keys. The case owner's act."""
     artefact, case = artefact_for(
         session, artefact_id, CustodyAction.SUBMIT, actor=actor, roles=roles, now=now
     )
     context = {"artefact_id": artefact_id, "sha256": artefact.sha256, "version": artefact.version}
+    refuse_unless_seen(session, artefact, seen, actor=actor, roles=roles, now=now, action="submit")
     current = review_of(session, artefact, case)
     if artefact.submitted_sha256 == artefact.sha256 and artefact.submitted_version == artefact.version:
         return current  # a double click: already submitted, nothing more to record
