@@ -83,7 +83,7 @@ def record_event(
     case = session.get(Case, case_id)
     if case is None:
         raise ArtefactNotFound(f"no case {case_label(case_id)}")
-    return cases.record_event(
+    event = cases.record_event(
         session,
         case,
         kind=kind,
@@ -92,6 +92,21 @@ def record_event(
         roles=roles,
         data=_with_slack_id(actor, data),
     )
+    if kind in CARD_EVENTS and case.slack_channel:
+        for artefact_id in _artefacts_named(event.data):
+            outbox.enqueue(
+                session, case_id=case_id, kind=ARTEFACT_CARD, payload={"artefact_id": artefact_id},
+                key=f"event:{event.id}:card:{artefact_id}", now=now,
+            )  # fmt: skip
+    return event
+
+
+def _artefacts_named(data: Mapping[str, Any]) -> list[int]:
+    named = [data["artefact_id"]] if isinstance(data.get("artefact_id"), int) else []
+    named += [
+        a["id"] for a in data.get("artefacts") or () if isinstance(a, dict) and isinstance(a.get("id"), int)
+    ]
+    return list(dict.fromkeys(named))
 
 
 def _with_slack_id(actor: Actor, data: Mapping[str, Any] | None) -> dict[str, Any]:
