@@ -112,6 +112,8 @@ class Settings(BaseSettings):
     # `logdive extract`: mixed into each case's pseudonym key, so nobody can recompute a pseudonym
     # (user-7f3a19c2) from a guessed username and the case id alone.
     pseudonym_secret: SecretStr | None = _env("LOGDIVE_PSEUDONYM_SECRET")
+    # "Run log-dive" reads these: paths or globs, comma-separated; {date} is each day of the window.
+    log_sources: str | None = _env("LOGDIVE_LOG_SOURCES")
 
     log_level: str = _env("LOGDIVE_LOG_LEVEL", "INFO")
 

@@ -34,6 +34,7 @@ REQUEST_EXCEPTION = "case.request_exception"
 APPROVE_EXCEPTION = "case.approve_exception"
 DENY_EXCEPTION = "case.deny_exception"
 LOG_UPDATE = "case.log_update"
+RUN_LOGDIVE = "case.run_logdive"
 CANCEL = "case.cancel"
 TRANSITION_PREFIX = "case.transition."
 
@@ -118,6 +119,10 @@ def _buttons(case: Case, view: CaseView) -> list[ButtonElement]:
                 action_id=TRANSITION_PREFIX + target.value,
                 value=value,
             )
+        )
+    if state is CaseState.INVESTIGATING:  # the case owner's; checked on the click
+        buttons.append(
+            ButtonElement(text="Run log-dive", action_id=RUN_LOGDIVE, value=value, style="primary")
         )
     buttons.append(ButtonElement(text="Log customer update", action_id=LOG_UPDATE, value=value))
     buttons.append(
