@@ -142,6 +142,7 @@ def test_progress_is_redrawn_at_most_every_interval() -> None:
         async def show(_text: str) -> None:
             shown.append(time.monotonic())
 
+        began = time.monotonic()
         progress = ThreadProgress(show, asyncio.get_running_loop(), "LD-1", every=0.2)
         progress.start(10_000_000)
 
@@ -150,7 +151,6 @@ def test_progress_is_redrawn_at_most_every_interval() -> None:
             while time.monotonic() < deadline:
                 progress.advance(1000)
 
-        began = time.monotonic()
         await asyncio.to_thread(scan)
         await asyncio.sleep(0.05)
         return [began, *shown]
