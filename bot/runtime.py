@@ -36,6 +36,7 @@ from bot.slack.delivery import SlackDelivery
 from bot.slack.deps import Directory, SlackDeps
 from bot.slack.identity import PersonDirectory
 from bot.slack.roles import RoleDirectory, TimezoneDirectory
+from bot.slack.tombstones import Tombstones
 
 log = get_logger(__name__)
 
@@ -133,6 +134,7 @@ class Runtime:
         # Outbox handlers by kind; the GitLab adapter adds its own the same way.
         self.handlers: dict[str, outbox.Handler] = dict(self.slack_delivery.handlers())
         self.handlers.update(ArtefactCards(self.web, self.database_url).handlers())
+        self.handlers.update(Tombstones(self.web, self.database_url).handlers())
         self.on_done: dict[str, outbox.OnDone] = dict(self.slack_delivery.on_done())
         self.tick_jobs: list[TickJob] = [self.deliver_outbox, retention_job(settings)]
         self.gitlab = register_gitlab(self)  # its handlers, on-done steps and tick job

@@ -83,7 +83,8 @@ TRANSITIONS: dict[tuple[CaseState, CaseState], frozenset[Role]] = {
     (S.ARTEFACTS_IN_REVIEW, S.INVESTIGATING): _REVIEWERS,  # rework
     (S.ARTEFACTS_APPROVED, S.SHARED): _BY_ARTEFACTS,  # only a hand-over
     (S.SHARED, S.CLOSED): _INVESTIGATORS | {R.CSM, R.SYSTEM},
-    **{(state, S.CANCELLED): frozenset({R.CSM, R.SUPPORT, R.SIRT}) for state in OPEN_STATES},
+    # Cancelled by a person, or by Logdive when the case is erased (nothing is left to work on).
+    **{(state, S.CANCELLED): frozenset({R.CSM, R.SUPPORT, R.SIRT, R.SYSTEM}) for state in OPEN_STATES},
 }
 
 

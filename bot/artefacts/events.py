@@ -48,6 +48,7 @@ def person_of(actor: Actor) -> Person | None:
 
 
 ARTEFACT_CARD = "slack.artefact_card"  # redraw an artefact's card in the case thread
+SLACK_TOMBSTONE = "slack.tombstone"  # replace Logdive's replies in an erased case's thread
 # Events after which an artefact's card is redrawn (reads and refusals change nothing on it).
 CARD_EVENTS = frozenset(
     {

@@ -41,7 +41,7 @@ EXPECTED = {
     (S.ARTEFACTS_IN_REVIEW, S.INVESTIGATING): {R.SIRT, R.LEGAL},
     (S.ARTEFACTS_APPROVED, S.SHARED): {R.SYSTEM},
     (S.SHARED, S.CLOSED): {R.SUPPORT, R.SIRT, R.CSM, R.SYSTEM},
-} | {(state, S.CANCELLED): {R.CSM, R.SUPPORT, R.SIRT} for state in OPEN_STATES}
+} | {(state, S.CANCELLED): {R.CSM, R.SUPPORT, R.SIRT, R.SYSTEM} for state in OPEN_STATES}
 
 
 def test_state_sets() -> None:

@@ -10,6 +10,7 @@ from bot.slack.actions.claim import handle_claim
 from bot.slack.actions.close import CLOSE_ACTION, handle_close
 from bot.slack.actions.custody import handle_card_click
 from bot.slack.actions.deny_exception import handle_deny_exception
+from bot.slack.actions.erase_case import handle_erase_case
 from bot.slack.actions.log_update import handle_log_update
 from bot.slack.actions.request_exception import handle_request_exception
 from bot.slack.actions.run_logdive import handle_run_logdive
@@ -27,4 +28,5 @@ def register(app: AsyncApp) -> None:
     app.action(case.DENY_EXCEPTION)(handle_deny_exception)
     app.action(case.LOG_UPDATE)(handle_log_update)
     app.action(case.RUN_LOGDIVE)(handle_run_logdive)
+    app.action(case.ERASE_CASE)(handle_erase_case)
     app.action(re.compile("^" + re.escape(artefact_card.PREFIX)))(handle_card_click)

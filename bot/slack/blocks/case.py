@@ -35,6 +35,7 @@ APPROVE_EXCEPTION = "case.approve_exception"
 DENY_EXCEPTION = "case.deny_exception"
 LOG_UPDATE = "case.log_update"
 RUN_LOGDIVE = "case.run_logdive"
+ERASE_CASE = "case.erase"
 CANCEL = "case.cancel"
 TRANSITION_PREFIX = "case.transition."
 
@@ -96,8 +97,10 @@ class CaseView:
 
 def _buttons(case: Case, view: CaseView) -> list[ButtonElement]:
     state = CaseState(case.state)
+    # SIRT or Legal erase a case on request, open or ended (checked on the click, confirmed in a modal).
+    erase = ButtonElement(text="Erase case", action_id=ERASE_CASE, value=button_value(case), style="danger")
     if state not in OPEN_STATES:
-        return []
+        return [erase]
     value = button_value(case)
     buttons: list[ButtonElement] = []
     eligible = case.decision == "eligible"
@@ -139,11 +142,13 @@ def _buttons(case: Case, view: CaseView) -> list[ButtonElement]:
             ),
         )
     )
-    return buttons
+    return [*buttons, erase]
 
 
 def case_message(case: Case, view: CaseView) -> tuple[str, list[Block]]:
-    """(fallback text, blocks) of the root message of a case's thread."""
+    """(fallback text, blocks) of the root message of a case's thread; an erased case's is a tombstone."""
+    if case.erased_at is not None:
+        return erased_message(view.label, case.erased_at)
     state = CaseState(case.state)
     route = {"support": "Support", "security": "SIRT"}.get(case.route or "", "—")
     window = (case.request or {}).get("window") or {}
@@ -194,6 +199,18 @@ def case_message(case: Case, view: CaseView) -> tuple[str, list[Block]]:
         f"{view.label} ({STATE_LABELS[state]}): log-dive for {case.customer_namespace}", FALLBACK_TEXT
     )
     return text, blocks
+
+
+def erased_message(
+    label: str, erased_at: datetime, by: str | None = None, why: str | None = None
+) -> tuple[str, list[Block]]:
+    """What stays of Logdive's own messages in an erased case's thread: what, when, by whom, why."""
+    who = f" by {user(by)}" if by else ""
+    line = f":wastebasket: {escape_mrkdwn(label)} was erased on request{who} {when(erased_at)}."
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=clip(line, SECTION_TEXT)))]
+    if why:
+        blocks.append(SectionBlock(text=PlainTextObject(text=clip(f"Why: {why}", SECTION_TEXT), emoji=False)))
+    return clip(f"{label} was erased", FALLBACK_TEXT), blocks
 
 
 def accepted_scope(case: Case) -> str | None:

@@ -18,6 +18,7 @@ from bot.slack.blocks.limits import clip
 DENY_CALLBACK = "artefact_deny"
 EXTEND_CALLBACK = "artefact_extend"
 ERASE_CALLBACK = "artefact_erase"
+ERASE_CASE_CALLBACK = "case_erase"
 CALLBACKS = (DENY_CALLBACK, EXTEND_CALLBACK, ERASE_CALLBACK)
 REASON, UNTIL, TOLD = "reason", "until", "customer_told"
 
@@ -50,6 +51,17 @@ def custody_modal(callback_id: str, *, title_line: str, metadata: str) -> View:
                     options=[Option(value="told", text="The customer was told of this extension")],
                 ),
             ),
+        ]
+    elif callback_id == ERASE_CASE_CALLBACK:
+        title, submit = "Erase case", "Erase case"
+        blocks = [
+            intro,
+            SectionBlock(
+                text="Erasing deletes every artefact of the case and its customer's details in Logdive, "
+                "ends the case and replaces Logdive's messages in this thread with a tombstone. "
+                "It cannot be undone."
+            ),
+            _reason("Why is it erased (e.g. the customer's request and its ticket)?"),
         ]
     else:
         title, submit = "Erase artefact", "Erase"
