@@ -84,7 +84,8 @@ async def erase(deps: SlackDeps, client: AsyncWebClient, click: Click, reason: s
     deps.kick()
     await tell(
         client, click.user_id,
-        f"{label} erased: {report.artefacts_deleted} artefact(s) deleted, the case ended, its thread tombstoned.",
+        f"{label} erased: {report.artefacts_deleted} artefact(s) deleted; the case is ended and its thread "
+        "tombstoned.",
         channel=click.channel, thread_ts=click.thread_ts,
     )  # fmt: skip
     return True
