@@ -2,7 +2,8 @@
 
 The case message redraws itself as a tombstone (bot.slack.blocks.case) and each artefact card as a
 deleted artefact; this handler replaces the replies Logdive posted, whose ts erasure collected before it
-scrubbed the outbox. Messages people wrote in the thread are theirs: Logdive does not touch them.
+scrubbed the outbox, and those delivered since (waiting until none is on its way). Messages people
+wrote in the thread are theirs: Logdive does not touch them.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from slack_sdk import WebClient
+from sqlmodel import col, select
 
 from bot import cases, outbox
 from bot.artefacts.events import SLACK_TOMBSTONE
@@ -41,8 +43,17 @@ class Tombstones:
                 item.payload.get("why"),
             )
             channel = case.slack_channel
+            posts = session.exec(
+                select(OutboxItem).where(
+                    col(OutboxItem.case_id) == case.id, col(OutboxItem.kind) == cases.SLACK_THREAD_POST
+                )
+            ).all()
+            if any(p.status == outbox.PENDING for p in posts):
+                # A reply still on its way may carry what was erased: replace it too, once it is posted.
+                raise RuntimeError("replies are still being delivered")
+            late = [str(p.result["ts"]) for p in posts if p.result and p.result.get("ts")]
         replaced = 0
-        for ts in item.payload.get("messages") or []:
+        for ts in dict.fromkeys([*(item.payload.get("messages") or []), *late]):
             try:
                 call_slack(self._client, "chat_update", channel=channel, ts=ts, text=text, blocks=blocks)
                 replaced += 1

@@ -243,7 +243,10 @@ def _state(value: str | None) -> str:
 
 
 def event_message(case: Case, event: CaseEvent, view: CaseView) -> tuple[str, list[Block]]:
-    """A thread reply announcing one change; an exception request carries Legal's buttons."""
+    """A thread reply announcing one change; an exception request carries Legal's buttons. In an erased
+    case, a reply delivered after the erasure is a tombstone too."""
+    if case.erased_at is not None:
+        return erased_message(view.label, case.erased_at)
     who = user(event.actor)
     data = event.data or {}
     free_text: str | None = None
