@@ -68,7 +68,7 @@ def test_erase_case_in_the_thread(bot: Bot, artefact_dir: Path) -> None:
     def clean() -> bool:
         messages = thread_messages(bot, case_id)
         text = str(messages)
-        replies = [m for m in messages if m.get("thread_ts") and "artefact" not in str(m.get("blocks")).lower()]
+        replies = [m for m in messages if m.get("thread_ts") and "rtefact" not in str(m.get("blocks"))]
         return not any(word in text for word in CUSTOMER) and all(":wastebasket:" in str(m) for m in replies)
 
     bot.wait(clean, timeout=15)
