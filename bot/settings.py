@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     artefact_download_seconds: float = _env("LOGDIVE_ARTEFACT_DOWNLOAD_SECONDS", 86400.0)
     # The public HTTPS base of `logdive serve` (e.g. https://logdive.example.com), for download links.
     public_url: str | None = _env("LOGDIVE_PUBLIC_URL")
+    # Step-up sign-in for the two keys (any OpenID Connect provider); unset: the signed Slack click suffices.
+    oidc_issuer: str | None = _env("LOGDIVE_OIDC_ISSUER")
+    oidc_client_id: str | None = _env("LOGDIVE_OIDC_CLIENT_ID")
+    oidc_client_secret: SecretStr | None = _env("LOGDIVE_OIDC_CLIENT_SECRET")
+    oidc_max_age_seconds: int = _env("LOGDIVE_OIDC_MAX_AGE_SECONDS", 300)
 
     # `logdive extract`: mixed into each case's pseudonym key, so nobody can recompute a pseudonym
     # (user-7f3a19c2) from a guessed username and the case id alone.

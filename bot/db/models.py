@@ -191,6 +191,28 @@ class ArtefactApproval(SQLModel, table=True):
     at: datetime = _utc()
 
 
+class StepUp(SQLModel, table=True):
+    """A key clicked in Slack, waiting for the clicker's fresh OpenID Connect sign-in (bot/oidc).
+
+    Only the state's SHA-256 is stored; the state, nonce and PKCE verifier are single-use."""
+
+    __tablename__ = "step_ups"
+
+    state_sha256: str = Field(primary_key=True)
+    artefact_id: int = Field(foreign_key="artefacts.id")
+    case_id: int
+    version: int
+    sha256: str
+    role: str  # the key asked for: sirt | legal
+    slack_id: str
+    enterprise_id: str | None = None
+    nonce: str
+    code_verifier: str
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    used_at: datetime | None = _utc(default=None)
+
+
 class ArtefactDownload(SQLModel, table=True):
     """A one-time download of approved artefacts for the case owner, bound to the approved checksums."""
 
