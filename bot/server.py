@@ -24,6 +24,8 @@ from bot import metrics as case_metrics
 from bot.artefacts.http import download_route
 from bot.artefacts.vault import Vault
 from bot.gitlab import webhook as gitlab_webhook
+from bot.oidc.http import configured as oidc_configured
+from bot.oidc.http import oidc_routes
 from bot.runtime import Runtime
 
 HTTP_REQUESTS = Counter("logdive_http_requests_total", "HTTP requests", ["path", "status"])
@@ -111,5 +113,7 @@ def create_server(runtime: Runtime) -> Any:
             await asyncio.to_thread(runtime.stop)
 
     table = routes(runtime, AsyncSlackRequestHandler(bolt))
+    if oidc_configured(runtime.settings):  # step-up sign-in for the review keys (LOGDIVE_OIDC_*)
+        table += oidc_routes(runtime.settings, bolt.client, runtime.clock, runtime.kick)
     app = Starlette(routes=table, lifespan=lifespan)
     return _Measured(app, {route.path for route in table if isinstance(route, Route)})

@@ -1,5 +1,6 @@
-"""The OpenID Connect provider, through Authlib: discovery, the authorization URL (code flow with PKCE,
-`prompt=login`, a nonce, `max_age`), the code exchange, and the ID token's checks.
+"""The OpenID Connect provider: Authlib for discovery's client side, the authorization URL (code flow with
+PKCE, `prompt=login`, a nonce, `max_age`) and the code exchange; joserfc (Authlib's JOSE library) for
+the ID token's signature and claims.
 
 An ID token counts only when it is RS256-signed by a key in the provider's JWKS (fetched again once
 when it names a key id not seen yet: key rotation), was issued by the configured issuer for this client,
@@ -16,11 +17,12 @@ from typing import Any
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session
-from authlib.jose import JsonWebKey, JsonWebToken
-from authlib.jose.errors import JoseError
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 
 TIMEOUT = 10
-_JWT = JsonWebToken(["RS256"])  # the one algorithm accepted: never "none", never HS256 with a public key
+ALGORITHMS = ["RS256"]  # the one algorithm accepted: never "none", never HS256 with a public key
 
 
 class SignInRefused(Exception):
@@ -63,7 +65,7 @@ class Provider:
         with self._lock:
             if self._jwks is None or refresh:
                 self._jwks = self._get(self.metadata_unlocked()["jwks_uri"])
-            return JsonWebKey.import_key_set(self._jwks)
+            return KeySet.import_key_set(self._jwks)  # type: ignore[arg-type]
 
     def metadata_unlocked(self) -> dict[str, Any]:
         assert self._metadata is not None
@@ -110,25 +112,28 @@ class Provider:
     def verify(self, id_token: str, *, nonce: str, now: float | None = None) -> dict[str, Any]:
         """The ID token's claims when every check passes; SignInRefused says which did not."""
         now = time.time() if now is None else now
-        options = {
-            "iss": {"essential": True, "value": self.config.issuer},
-            "aud": {"essential": True, "value": self.config.client_id},
-            "exp": {"essential": True},
-            "iat": {"essential": True},
-            "sub": {"essential": True},
-            "nonce": {"essential": True, "value": nonce},
-            "auth_time": {"essential": True},
-        }
+        registry = jwt.JWTClaimsRegistry(
+            now=int(now),
+            leeway=0,
+            iss={"essential": True, "value": self.config.issuer},
+            aud={"essential": True, "value": self.config.client_id},
+            exp={"essential": True},
+            iat={"essential": True},
+            sub={"essential": True},
+            nonce={"essential": True, "value": nonce},
+            auth_time={"essential": True},
+        )
         self.metadata()
         try:
             try:
-                claims = _JWT.decode(id_token, self._keys(), claims_options=options)
+                token = jwt.decode(id_token, self._keys(), algorithms=ALGORITHMS)
             except (ValueError, JoseError):
                 # The provider may have rotated its keys since they were fetched: fetch them once more.
-                claims = _JWT.decode(id_token, self._keys(refresh=True), claims_options=options)
-            claims.validate(now=int(now), leeway=0)
+                token = jwt.decode(id_token, self._keys(refresh=True), algorithms=ALGORITHMS)
+            registry.validate(token.claims)
         except (ValueError, JoseError) as exc:
             raise SignInRefused(f"the ID token does not verify ({_why(exc)})") from None
+        claims = dict(token.claims)
         audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
         if len(audiences) > 1 and claims.get("azp") != self.config.client_id:
             raise SignInRefused("the ID token was issued to another client (azp)")
@@ -138,7 +143,7 @@ class Provider:
             )
         if not claims.get("email") or claims.get("email_verified") is not True:
             raise SignInRefused("the ID token names no verified e-mail address")
-        return dict(claims)
+        return claims
 
 
 def _why(exc: Exception) -> str:
