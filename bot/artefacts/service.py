@@ -41,6 +41,7 @@ from workflows.review import (
     Approval,
     CustodyAction,
     NdaStatus,
+    Permission,
     Person,
     ReviewStatus,
     Subject,
@@ -436,6 +437,30 @@ def deny(
         session, artefact_id, Verdict.DENIED, actor=actor, roles=roles, now=now, as_role=as_role,
         seen=seen, reason=text,
     )  # fmt: skip
+
+
+def permission_to_approve(
+    session: Session,
+    artefact_id: int,
+    *,
+    actor: Person,
+    roles: Collection[Role],
+    seen: Subject,
+    as_role: Role | None = None,
+) -> Permission:
+    """Would `approve` give this key now? Read only: nothing is recorded (`approve` records its refusals)."""
+    artefact = get_artefact(session, artefact_id)
+    case = session.get(Case, artefact.case_id)
+    assert case is not None
+    permission = may_decide(
+        Verdict.APPROVED, actor=actor.key, roles=roles, subject=subject_of(artefact),
+        submission=_submission(artefact), decisions=decisions_of(session, artefact_id), as_role=as_role,
+        seen=seen,
+    )  # fmt: skip
+    problem = custody_refusal(CaseState(case.state), erased=case.erased_at is not None, review=True)
+    if artefact.deleted_at is not None or (permission.allowed and problem is not None):
+        return Permission.refused(problem or "the artefact was deleted")
+    return permission
 
 
 def _decide(

@@ -25,6 +25,8 @@ from bot.artefacts.keys import KeyConfigError
 from bot.artefacts.store import LocalDirectoryStore
 from bot.db.engine import session_scope
 from bot.logs import get_logger
+from bot.oidc import stepup
+from bot.oidc.http import configured as oidc_configured
 from bot.slack.blocks import artefact_card as card
 from bot.slack.blocks.custody_forms import DENY_CALLBACK, ERASE_CALLBACK, EXTEND_CALLBACK, custody_modal
 from bot.slack.deps import SlackDeps
@@ -97,10 +99,25 @@ def _submit(
 def _approve(as_role: Role) -> Action:
     def approve(
         s: Session, deps: SlackDeps, p: Person, roles: frozenset[Role], seen: Subject, _f: dict[str, Any]
-    ) -> None:
+    ) -> str | None:
+        if (
+            oidc_configured(deps.settings)
+            and service.permission_to_approve(
+                s, seen.artefact_id, actor=p, roles=roles, seen=seen, as_role=as_role
+            ).allowed
+        ):
+            # Chat identity alone is not enough: the key waits for a fresh sign-in as this person.
+            state = stepup.start(s, person=p, role=as_role, seen=seen, now=deps.clock())
+            link = (deps.settings.public_url or "").rstrip("/") + stepup.START_PATH + state
+            return (
+                f"To give your {as_role.value} key for artefact {seen.artefact_id} (version {seen.version}), "
+                f"sign in within {int(stepup.LIFETIME.total_seconds() // 60)} minutes: {link} . "
+                "Only you see this link."
+            )
         service.approve(
             s, seen.artefact_id, actor=p, roles=roles, now=deps.clock(), seen=seen, as_role=as_role
         )
+        return None
 
     return approve
 
