@@ -104,6 +104,7 @@ def oidc_routes(
             text = await run_in_threadpool(record)
         except SignInRefused as exc:
             why = str(exc)
+            step = step or (exc.step if isinstance(exc, stepup.Replayed) else None)
 
             def note() -> None:
                 with session_scope(url) as session:

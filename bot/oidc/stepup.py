@@ -39,6 +39,14 @@ class Pending:
     code_verifier: str
 
 
+class Replayed(SignInRefused):
+    """A sign-in answer for a step-up already used or expired; `step` says whose, to record it."""
+
+    def __init__(self, message: str, step: Pending) -> None:
+        super().__init__(message)
+        self.step = step
+
+
 def _hash(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
@@ -78,14 +86,15 @@ def take(session: Session, state: str, *, now: datetime) -> Pending:
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise SignInRefused("this sign-in was used already")
-    if row.expires_at <= now:
-        raise SignInRefused("this sign-in link expired: click the key again")
-    return Pending(
+    step = Pending(
         Person(row.slack_id, row.enterprise_id), Role(row.role),
         Subject(row.case_id, row.artefact_id, row.version, row.sha256), row.nonce, row.code_verifier,
     )  # fmt: skip
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Replayed("this sign-in was used already", step)
+    if row.expires_at <= now:
+        raise Replayed("this sign-in link expired: click the key again", step)
+    return step
 
 
 def verify(

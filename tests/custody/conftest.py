@@ -47,6 +47,8 @@ USERS: dict[str, dict[str, Any]] = {
 }
 USERS[GRID_U] = {"id": GRID_U, "tz": "UTC", "enterprise_user": {"id": GRID_W, "enterprise_id": "E0GRID"}}
 USERS[GRID_W] = {"id": GRID_W, "tz": "UTC", "enterprise_user": {"id": GRID_W, "enterprise_id": "E0GRID"}}
+for _user in USERS.values():  # users.info gives the e-mail a step-up sign-in must match
+    _user["profile"] = {"email": f"{_user['id'].lower()}@example.com"}
 KEY_RING = "k1:" + base64.b64encode(bytes([7]) * 32).decode()
 PUBLIC_URL = "https://logdive.example.test"
 
