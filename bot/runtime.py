@@ -26,6 +26,7 @@ from bot.artefacts.retention import retention_job
 from bot.catalog import load_catalog
 from bot.clock import Clock, utc_now
 from bot.gitlab.outbox_handlers import register as register_gitlab
+from bot.gitlab.tombstone import IssueTombstone
 from bot.logs import get_logger
 from bot.scheduler import register as register_timed_work
 from bot.settings import Settings
@@ -138,6 +139,7 @@ class Runtime:
         self.on_done: dict[str, outbox.OnDone] = dict(self.slack_delivery.on_done())
         self.tick_jobs: list[TickJob] = [self.deliver_outbox, retention_job(settings)]
         self.gitlab = register_gitlab(self)  # its handlers, on-done steps and tick job
+        self.handlers.update(IssueTombstone(self.gitlab).handlers())
         self.timed_work = register_timed_work(self)  # reminders, escalations, retention warnings
         self.work = Background()
         self._scheduler: BackgroundScheduler | None = None

@@ -10,7 +10,9 @@ it is linked: outbox items of the case (their payloads, results and errors) and 
 deliveries about its SIRT issue, which carry no case id (who wrote a note, its link and first line).
 The case ends (cancelled by Logdive when still open: no clock, no more work). In the Slack thread, the
 case message and the artefact cards redraw as tombstones and Logdive's replies are replaced by one
-(bot.slack.tombstones); messages people wrote are theirs.
+(bot.slack.tombstones); on the SIRT issue, the title, description and Logdive's notes become
+tombstones and people's notes are listed for them to remove (bot.gitlab.tombstone). What people wrote
+is theirs: Logdive never edits it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from bot import cases as case_service
 from bot import outbox
 from bot.artefacts.events import (
     CASE_ERASED,
+    GITLAB_TOMBSTONE,
     SLACK_TOMBSTONE,
     TOMBSTONE_KINDS,
     Actor,
@@ -148,6 +151,11 @@ def erase_case(
         session, case_id=case_id, kind=SLACK_TOMBSTONE, key=f"case:{case_id}:{SLACK_TOMBSTONE}", now=now,
         payload={"case_id": case_id, "messages": replies, "by": actor_key(actor), "why": why},
     )  # fmt: skip
+    if case_service.sirt_issue_exists_or_owed(session, case):
+        outbox.enqueue(
+            session, case_id=case_id, kind=GITLAB_TOMBSTONE, key=f"case:{case_id}:{GITLAB_TOMBSTONE}",
+            now=now, payload={"case_id": case_id, "by": actor_key(actor), "why": why, "at": now.isoformat()},
+        )  # fmt: skip
     if CaseState(case.state) in OPEN_STATES:  # nothing is left to work on: the case ends, its clock stops
         case_service.apply_transition(
             session, case_id, CaseState.CANCELLED, actor=case_service.SYSTEM, roles={Role.SYSTEM}, now=now,
@@ -160,9 +168,8 @@ def erase_case(
         body=(
             f"Case data was **erased on request** by {actor_key(actor)} at {now:%Y-%m-%d %H:%M} UTC: "
             f"{deleted} artefact(s) deleted and the case's free text scrubbed in Logdive; only tombstones "
-            "remain, the case is ended and Logdive's own messages in the Slack thread are replaced by a "
-            "tombstone. Logdive does not edit this issue or what people wrote: remove any customer data from "
-            "them by hand."
+            "remain, the case is ended, and Logdive's own messages in the Slack thread and on this issue are "
+            "replaced by tombstones."
         ),
         now=now,
     )

@@ -49,6 +49,7 @@ def person_of(actor: Actor) -> Person | None:
 
 ARTEFACT_CARD = "slack.artefact_card"  # redraw an artefact's card in the case thread
 SLACK_TOMBSTONE = "slack.tombstone"  # replace Logdive's replies in an erased case's thread
+GITLAB_TOMBSTONE = "gitlab.tombstone"  # the SIRT issue's title, description and Logdive's notes
 # Events after which an artefact's card is redrawn (reads and refusals change nothing on it).
 CARD_EVENTS = frozenset(
     {
