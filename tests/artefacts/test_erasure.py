@@ -106,7 +106,13 @@ def test_after_erasure_only_tombstones_remain(database_url: str, vault: Vault, c
     [erased] = [e for e in tombstones if e.kind == "case_erased"]
     assert erased.actor == LEGAL1 and erased.data["reason"] == "customer request ZD-1"
     assert erased.data["artefacts_deleted"] == 2  # the third had already expired
-    assert all(e.data.get("erased") for e in events if e not in tombstones)
+    before = [e for e in events if (e.id or 0) < (erased.id or 0)]
+    assert all(e.data.get("erased") for e in before if e not in tombstones)
+    # What follows the erasure is its own doing: the case ends (no clock, no more work).
+    assert [(e.kind, e.actor, e.to_state) for e in events if (e.id or 0) > (erased.id or 0)] == [
+        ("transition", "system", "cancelled")
+    ]
+    assert case.state == "cancelled" and case.next_update_due is None
     assert case.erased_at == NOW and case.description == "" and case.customer_namespace == "[erased]"
     assert case.request == {
         "window": {"start": "2026-11-16T00:00:00Z", "end": "2026-11-20T00:00:00Z"},
