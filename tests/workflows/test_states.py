@@ -128,7 +128,7 @@ def test_moving_to_the_same_state_is_refused() -> None:
 
 def test_allowed_targets_for_buttons() -> None:
     assert allowed_targets(S.REQUESTED, frozenset({R.CSM})) == (S.AWAITING_EXCEPTION, S.CANCELLED)
-    assert allowed_targets(S.REQUESTED, frozenset({R.SYSTEM})) == (S.TRIAGED,)
+    assert allowed_targets(S.REQUESTED, frozenset({R.SYSTEM})) == (S.TRIAGED, S.CANCELLED)  # erasure ends it
     assert allowed_targets(S.INVESTIGATING, frozenset({R.SIRT})) == (S.AWAITING_CUSTOMER, S.CANCELLED)
     assert allowed_targets(S.ARTEFACTS_IN_REVIEW, frozenset({R.LEGAL})) == (S.INVESTIGATING,)
     people = frozenset({R.CSM, R.SUPPORT, R.SIRT, R.LEGAL})
