@@ -12,6 +12,7 @@ from bot.slack.actions.custody import handle_card_click
 from bot.slack.actions.deny_exception import handle_deny_exception
 from bot.slack.actions.erase_case import handle_erase_case
 from bot.slack.actions.log_update import handle_log_update
+from bot.slack.actions.nda import handle_set_nda
 from bot.slack.actions.request_exception import handle_request_exception
 from bot.slack.actions.run_logdive import handle_run_logdive
 from bot.slack.actions.transition import handle_transition
@@ -29,4 +30,5 @@ def register(app: AsyncApp) -> None:
     app.action(case.LOG_UPDATE)(handle_log_update)
     app.action(case.RUN_LOGDIVE)(handle_run_logdive)
     app.action(case.ERASE_CASE)(handle_erase_case)
+    app.action(case.SET_NDA)(handle_set_nda)
     app.action(re.compile("^" + re.escape(artefact_card.PREFIX)))(handle_card_click)

@@ -39,7 +39,8 @@ DENY = PREFIX + "deny"
 SHARE = PREFIX + "share"
 EXTEND = PREFIX + "extend"
 ERASE = PREFIX + "erase"
-ACTIONS = (SUBMIT, APPROVE_SIRT, APPROVE_LEGAL, DENY, SHARE, EXTEND, ERASE)
+TOLD = PREFIX + "customer_told"
+ACTIONS = (SUBMIT, APPROVE_SIRT, APPROVE_LEGAL, DENY, SHARE, EXTEND, TOLD, ERASE)
 _VALUE = re.compile(r"([0-9]{1,18}):([0-9]{1,9}):([0-9a-f]{64})")
 
 REVIEW_LABELS = {
@@ -139,6 +140,8 @@ def _buttons(facts: CardFacts) -> list[ButtonElement]:
             ButtonElement(text="Share with customer", action_id=SHARE, value=value, style="primary")
         )
     buttons.append(ButtonElement(text="Extend retention", action_id=EXTEND, value=value))
+    if facts.customer_must_be_told:
+        buttons.append(ButtonElement(text="Customer told of extension", action_id=TOLD, value=value))
     buttons.append(ButtonElement(text="Erase", action_id=ERASE, value=value, style="danger"))
     return buttons
 

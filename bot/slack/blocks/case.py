@@ -17,9 +17,12 @@ from slack_sdk.models.blocks import (
     ConfirmObject,
     ContextBlock,
     HeaderBlock,
+    InteractiveElement,
     MarkdownTextObject,
+    Option,
     PlainTextObject,
     SectionBlock,
+    StaticSelectElement,
 )
 
 from bot.db.models import Case, CaseEvent
@@ -27,6 +30,7 @@ from bot.slack.blocks.gitlab_events import gitlab_event_line
 from bot.slack.blocks.limits import FALLBACK_TEXT, HEADER_TEXT, SECTION_FIELD, SECTION_TEXT, clip
 from bot.slack.blocks.text import DECISION_TITLES, link, user, when
 from bot.slack.escape import escape_mrkdwn
+from workflows.review import CUSTODY_STATES
 from workflows.states import OPEN_STATES, CaseState, Role, needs
 
 CLAIM = "case.claim"
@@ -36,6 +40,8 @@ DENY_EXCEPTION = "case.deny_exception"
 LOG_UPDATE = "case.log_update"
 RUN_LOGDIVE = "case.run_logdive"
 ERASE_CASE = "case.erase"
+SET_NDA = "case.nda"
+NDA_CHOICES = {"offered": "NDA offered", "signed": "NDA signed", "declined": "NDA declined"}
 CANCEL = "case.cancel"
 TRANSITION_PREFIX = "case.transition."
 
@@ -95,14 +101,14 @@ class CaseView:
     exception_pending: bool = False
 
 
-def _buttons(case: Case, view: CaseView) -> list[ButtonElement]:
+def _buttons(case: Case, view: CaseView) -> list[InteractiveElement]:
     state = CaseState(case.state)
     # SIRT or Legal erase a case on request, open or ended (checked on the click, confirmed in a modal).
     erase = ButtonElement(text="Erase case", action_id=ERASE_CASE, value=button_value(case), style="danger")
     if state not in OPEN_STATES:
         return [erase]
     value = button_value(case)
-    buttons: list[ButtonElement] = []
+    buttons: list[InteractiveElement] = []
     eligible = case.decision == "eligible"
     if (state is CaseState.REQUESTED and eligible) or state is CaseState.EXCEPTION_APPROVED:
         buttons.append(ButtonElement(text="Claim", action_id=CLAIM, value=value, style="primary"))
@@ -121,6 +127,16 @@ def _buttons(case: Case, view: CaseView) -> list[ButtonElement]:
                 text=MOVE_LABELS.get(target, STATE_LABELS[target]),
                 action_id=TRANSITION_PREFIX + target.value,
                 value=value,
+            )
+        )
+    if state in CUSTODY_STATES:  # the CSM records where the NDA stands; checked on the choice
+        buttons.append(
+            StaticSelectElement(
+                action_id=SET_NDA,
+                placeholder=NDA_CHOICES.get(case.nda_status or "", "NDA status…"),
+                options=[
+                    Option(value=f"{value}:{choice}", text=label) for choice, label in NDA_CHOICES.items()
+                ],
             )
         )
     if state is CaseState.INVESTIGATING:  # the case owner's; checked on the click

@@ -171,6 +171,12 @@ def _erase(
     )
 
 
+def _told(
+    s: Session, deps: SlackDeps, p: Person, roles: frozenset[Role], seen: Subject, _f: dict[str, Any]
+) -> None:
+    retention.record_customer_told(s, seen.artefact_id, actor=p, roles=roles, now=deps.clock())
+
+
 ACTIONS: dict[str, Action] = {
     card.SUBMIT: _submit,
     card.APPROVE_SIRT: _approve(Role.SIRT),
@@ -178,6 +184,7 @@ ACTIONS: dict[str, Action] = {
     card.DENY: _deny,
     card.SHARE: _share,
     card.EXTEND: _extend,
+    card.TOLD: _told,
     card.ERASE: _erase,
 }
 # The buttons that ask first, and who may open each form (the rest are refused, and recorded, at once).
