@@ -21,7 +21,7 @@ from bot.slack.blocks.custody_forms import ERASE_CASE_CALLBACK, custody_modal
 from bot.slack.deps import SlackDeps
 from bot.slack.flows.case_actions import Click
 from bot.slack.flows.notify import tell
-from bot.slack.identity import UnknownPerson
+from bot.slack.flows.people import vouched
 from workflows.states import Role
 
 log = get_logger(__name__)
@@ -52,16 +52,13 @@ async def ask_to_erase(deps: SlackDeps, client: AsyncWebClient, click: Click) ->
 
 async def erase(deps: SlackDeps, client: AsyncWebClient, click: Click, reason: str) -> bool:
     label = cases.case_label(click.case_id)
-    try:
-        if deps.people is None:
-            raise UnknownPerson("identity look-ups are not configured")
-        person = await deps.people.person(click.user_id)
-    except UnknownPerson as exc:
-        await tell(
-            client, click.user_id, f"Nothing changed: {exc}", channel=click.channel, thread_ts=click.thread_ts
-        )
+    found = await vouched(
+        deps, client, click.user_id, case_id=click.case_id, action="erase", channel=click.channel,
+        thread_ts=click.thread_ts,
+    )  # fmt: skip
+    if found is None:
         return False
-    roles = await deps.roles.roles_of(person.slack_id)
+    person, roles = found
 
     def work() -> erasure.ErasureReport:
         with session_scope(deps.database_url) as session:

@@ -31,8 +31,8 @@ from bot.slack.blocks import artefact_card as card
 from bot.slack.blocks.custody_forms import DENY_CALLBACK, ERASE_CALLBACK, EXTEND_CALLBACK, custody_modal
 from bot.slack.deps import SlackDeps
 from bot.slack.flows.notify import tell
-from bot.slack.identity import UnknownPerson
-from workflows.review import Person, Subject, slack_id
+from bot.slack.flows.people import vouched
+from workflows.review import Person, Subject
 from workflows.states import Role
 
 log = get_logger(__name__)
@@ -221,17 +221,19 @@ async def run(
     deps: SlackDeps, client: AsyncWebClient, click: CardClick, action: str, form: dict[str, Any]
 ) -> bool:
     """Do `action` for the person who clicked; tell them why when nothing changed. True when it happened."""
-    try:
-        if deps.people is None:
-            raise UnknownPerson("identity look-ups are not configured")
-        person = await deps.people.person(click.user_id)
-    except UnknownPerson as exc:
-        await deps.work.db(_record_unknown, deps, click, action, str(exc))
-        await tell(
-            client, click.user_id, f"Nothing changed: {exc}", channel=click.channel, thread_ts=click.thread_ts
-        )
+    case_id = await deps.work.db(_case_of, deps, click.artefact_id)
+    found = await vouched(
+        deps,
+        client,
+        click.user_id,
+        case_id=case_id,
+        action=action,
+        channel=click.channel,
+        thread_ts=click.thread_ts,
+    )
+    if found is None:
         return False
-    roles = await deps.roles.roles_of(person.slack_id)
+    person, roles = found
 
     def work() -> str | None:
         with session_scope(deps.database_url) as session:
@@ -262,22 +264,12 @@ async def run(
     return True
 
 
-def _record_unknown(deps: SlackDeps, click: CardClick, action: str, why: str) -> None:
-    """A click Slack could not vouch for is recorded on the artefact's case, by the id as it came."""
-    try:
-        actor = slack_id(click.user_id)
-    except ValueError:
-        actor = "unverified"
+def _case_of(deps: SlackDeps, artefact_id: int) -> int | None:
     with session_scope(deps.database_url) as session:
         try:
-            case_id = service.get_artefact(session, click.artefact_id).case_id
+            return service.get_artefact(session, artefact_id).case_id
         except ArtefactNotFound:
-            return
-        cases.record_refusal(
-            session, case_id, kind="unauthorised", actor=actor, roles=(), now=deps.clock(),
-            message=f"artefact {click.artefact_id}: {why}",
-            data={"action": action, "artefact_id": click.artefact_id},
-        )  # fmt: skip
+            return None
 
 
 def form_values(callback_id: str, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:

@@ -24,7 +24,7 @@ from bot.logs import get_logger
 from bot.slack.deps import SlackDeps
 from bot.slack.flows.case_actions import Click
 from bot.slack.flows.notify import tell
-from bot.slack.identity import UnknownPerson
+from bot.slack.flows.people import vouched
 from workflows.review import Person
 
 log = get_logger(__name__)
@@ -62,17 +62,13 @@ def _mb(n: int) -> str:
 
 async def run_logdive(deps: SlackDeps, client: AsyncWebClient, click: Click) -> None:
     label = cases.case_label(click.case_id)
-    try:
-        if deps.people is None:
-            raise UnknownPerson("identity look-ups are not configured")
-        person = await deps.people.person(click.user_id)
-    except UnknownPerson as exc:
-        await deps.work.db(_record_unknown, deps, click, str(exc))
-        await tell(
-            client, click.user_id, f"Nothing changed: {exc}", channel=click.channel, thread_ts=click.thread_ts
-        )
+    found = await vouched(
+        deps, client, click.user_id, case_id=click.case_id, action="run_extract", channel=click.channel,
+        thread_ts=click.thread_ts,
+    )  # fmt: skip
+    if found is None:
         return
-    roles = await deps.roles.roles_of(person.slack_id)
+    person, roles = found
 
     def begin() -> logdive_run.Job:
         with session_scope(deps.database_url) as session:
@@ -149,11 +145,3 @@ async def _run(deps: SlackDeps, job: logdive_run.Job, person: Person, show: Any,
         f"{result.kept} entries kept; {len(stored)} artefact(s) sealed on the case, unreviewed (cards below)."
     )
     deps.kick()
-
-
-def _record_unknown(deps: SlackDeps, click: Click, why: str) -> None:
-    with session_scope(deps.database_url) as session:
-        cases.record_refusal(
-            session, click.case_id, kind="unauthorised", actor="unverified", roles=(), now=deps.clock(),
-            message=f"run log-dive: {why}", data={"action": "run_extract"},
-        )  # fmt: skip

@@ -14,7 +14,7 @@ from bot.db.engine import session_scope
 from bot.slack.blocks.case import NDA_CHOICES
 from bot.slack.deps import SlackDeps
 from bot.slack.flows.notify import tell
-from bot.slack.identity import UnknownPerson
+from bot.slack.flows.people import vouched
 
 
 def read_choice(body: dict[str, Any]) -> tuple[int, int, str] | None:
@@ -36,14 +36,12 @@ async def set_nda(deps: SlackDeps, client: AsyncWebClient, body: dict[str, Any])
     user = str((body.get("user") or {}).get("id", ""))
     channel = (body.get("channel") or {}).get("id")
     thread_ts = (body.get("message") or {}).get("ts")
-    try:
-        if deps.people is None:
-            raise UnknownPerson("identity look-ups are not configured")
-        person = await deps.people.person(user)
-    except UnknownPerson as exc:
-        await tell(client, user, f"Nothing changed: {exc}", channel=channel, thread_ts=thread_ts)
+    found = await vouched(
+        deps, client, user, case_id=case_id, action="set_nda", channel=channel, thread_ts=thread_ts
+    )
+    if found is None:
         return
-    roles = await deps.roles.roles_of(person.slack_id)
+    person, roles = found
 
     def work() -> None:
         with session_scope(deps.database_url) as session:
