@@ -29,10 +29,10 @@ from sqlalchemy.exc import OperationalError
 from benchmarks.outbox import NOW, fresh_database
 from bot.db.engine import get_engine, normalise_url
 from bot.logs import configure_logging
+from bot.sandbox.slack import SlackStandIn
 from bot.scheduler import TimedWorkReport, TimedWorkSender
 from bot.settings import Settings
 from tests.cadence.bulk import insert_triaged_cases
-from tests.slack_standin import SlackStandIn
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CHANNEL = "C0CASES01"

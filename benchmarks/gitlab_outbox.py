@@ -32,10 +32,10 @@ sys.path.insert(0, str(ROOT))
 
 from bot.db.engine import upgrade  # noqa: E402 -- after the path set-up
 from bot.logs import configure_logging  # noqa: E402
-from tests.gitlab_standin import REPORTER, Fault, GitLabStandIn  # noqa: E402
-from tests.gitlab_standin.issues import issues_of  # noqa: E402
+from bot.sandbox.gitlab import REPORTER, Fault, GitLabStandIn  # noqa: E402
+from bot.sandbox.gitlab.issues import issues_of  # noqa: E402
+from bot.sandbox.slack import SlackStandIn  # noqa: E402
 from tests.slack.harness import GROUPS, USERS, FactsDirectory, form_values, start_bot, stop_bot  # noqa: E402
-from tests.slack_standin import SlackStandIn  # noqa: E402
 
 SIRT_PROJECT = "gl-security/sirt/operations"
 MARKER = re.compile(r"<!-- logdive-case:(\d+) -->")

@@ -85,7 +85,7 @@ Make = Callable[[int], str] | None  # a request body for request n; None: GET /h
 
 def serve_slack(control: Connection) -> None:
     """Run the stand-in; answer the benchmark's questions about what it recorded until told to stop."""
-    from tests.slack_standin import SlackStandIn
+    from bot.sandbox.slack import SlackStandIn
 
     standin = SlackStandIn(users=USERS, usergroups=GROUPS).start()
     control.send(standin.origin)
@@ -476,7 +476,7 @@ def gitlab_standin(tmp: Path, delay: float) -> tuple[subprocess.Popen[str], str,
     seed = tmp / "seed.json"
     seed.write_text(json.dumps(SEED))
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.gitlab_standin", "--seed", str(seed), "--delay", str(delay)],
+        [sys.executable, "-m", "bot.sandbox.gitlab", "--seed", str(seed), "--delay", str(delay)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

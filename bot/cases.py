@@ -28,7 +28,16 @@ from workflows.assessment import Assessment, Decision, Route
 from workflows.audit_gap import GapReport
 from workflows.request import LogDiveRequest
 from workflows.sirt_issue import state_after_issue_closed
-from workflows.states import OPEN_STATES, CaseState, Role, TransitionRefused, can_claim, needs, transition
+from workflows.states import (
+    OPEN_STATES,
+    CaseState,
+    Role,
+    TransitionRefused,
+    can_claim,
+    exception_decider_problem,
+    needs,
+    transition,
+)
 
 LABEL_PREFIX = "LD-"
 SYSTEM = "system"
@@ -349,7 +358,7 @@ def decide_exception(
     now: datetime,
     expected_version: int | None = None,
 ) -> Case:
-    """Legal approves or denies a pending exception; never the requester's own; a denial says why.
+    """Legal approves or denies a pending exception, never the filer's or the requester's; a denial says why.
 
     Approved: the case owes its SIRT issue and waits to be claimed. Denied: it is rejected.
     """
@@ -358,8 +367,11 @@ def decide_exception(
     if not approve and not (reason or "").strip():
         raise CaseError("reason: a denial must say why (it must not be empty)")
     requested = _latest_event(session, case, "exception_requested")
-    if Role.LEGAL in roles and requested is not None and requested.actor == approver:
-        problem = ("unauthorised", "the person who requested an exception cannot decide it")
+    second_person = exception_decider_problem(
+        approver, filed_by=case.created_by, requested_by=requested.actor if requested else None
+    )
+    if Role.LEGAL in roles and second_person:
+        problem = ("unauthorised", second_person)
         _refuse_with(session, case, problem, actor=approver, roles=roles, now=now, action="decide_exception")
     case = _transition(
         session,

@@ -84,3 +84,17 @@ def configure_logging(level: str = "INFO") -> None:
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     return structlog.get_logger(name)
+
+
+def describe_error(exc: BaseException) -> str:
+    """What may be logged or stored about a failure. A database error says its class and SQLSTATE only:
+    SQLAlchemy's message quotes the statement and its parameters (names, e-mails, request text)."""
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError  # here: logging needs no database
+
+    if isinstance(exc, SQLAlchemyError):
+        if isinstance(exc, DBAPIError) and exc.orig is not None:
+            code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "sqlite_errorname", None)
+            origin = type(exc.orig).__name__ + (f" {code}" if code else "")
+            return f"{type(exc).__name__} ({origin})"
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"

@@ -24,7 +24,7 @@ from bot.db import claims
 from bot.db.engine import session_scope
 from bot.db.models import OutboxItem
 from bot.db.upsert import insert_if_absent
-from bot.logs import get_logger
+from bot.logs import describe_error, get_logger
 
 log = get_logger(__name__)
 
@@ -266,7 +266,7 @@ def _deliver_one(
         status = mark_failed(
             session,
             item,
-            error=f"{type(failure).__name__}: {failure}",
+            error=describe_error(failure),
             now=now,
             retry=retry,
             permanent=isinstance(failure, PermanentError),

@@ -8,6 +8,7 @@ tick, and the outbox's leases and row locks make sure each item is handled by on
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import socket
 import threading
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 from slack_bolt.async_app import AsyncApp
 from slack_sdk import WebClient
 from slack_sdk.web.async_client import AsyncWebClient
@@ -27,7 +28,7 @@ from bot.catalog import load_catalog
 from bot.clock import Clock, utc_now
 from bot.gitlab.outbox_handlers import register as register_gitlab
 from bot.gitlab.tombstone import IssueTombstone
-from bot.logs import get_logger
+from bot.logs import describe_error, get_logger
 from bot.scheduler import register as register_timed_work
 from bot.settings import Settings
 from bot.slack.app import create_app
@@ -42,7 +43,25 @@ from bot.slack.tombstones import Tombstones
 log = get_logger(__name__)
 
 OUTBOX_OUTCOMES = Counter("logdive_outbox_items_total", "Outbox deliveries by outcome", ["outcome"])
+# Per process: a replica whose scheduler stopped ticking shows here first (alert: no tick for 5 minutes).
+LAST_TICK = Gauge("logdive_last_tick_timestamp_seconds", "When this process last finished a scheduler tick")
 TICK_JOB = "tick"
+
+
+class _RoutineRunsAreDebug(logging.Filter):
+    """APScheduler says "Running job" and "executed successfully" at INFO for every tick (two lines every
+    5 s, ~34,500 a day), and more at start and stop (runtime.started/stopped say it): they are DEBUG.
+    Missed runs (WARNING) and failed ones (ERROR) stay as they are."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.INFO:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger().isEnabledFor(logging.DEBUG)
+        return True
+
+
+for _routine in ("apscheduler.executors.default", "apscheduler.scheduler"):  # runs; adding, start, stop
+    logging.getLogger(_routine).addFilter(_RoutineRunsAreDebug())
 
 # A tick job: called with the tick's "now". Reminders and retention add theirs to Runtime.tick_jobs.
 TickJob = Callable[[datetime], Any]
@@ -101,6 +120,33 @@ def check_settings(settings: Settings, mode: str) -> None:
         )
 
 
+# Settings a process starts without, but works poorly without: said at start, by name (`advisories`).
+ADVISED = {
+    "serve": (
+        ("csm_group", "LOGDIVE_CSM_GROUP", "nobody can act as CSM (file requests, move cases on)"),
+        ("support_group", "LOGDIVE_SUPPORT_GROUP", "nobody can act as Support (claim Support cases)"),
+        ("sirt_group", "LOGDIVE_SIRT_GROUP", "nobody can act as SIRT (claim security cases, review)"),
+        ("legal_group", "LOGDIVE_LEGAL_GROUP", "nobody can act as Legal (exceptions, review)"),
+        ("gap_marker_secret", "LOGDIVE_GAP_MARKER_SECRET", "no Audit Events gap issue is filed (parked)"),
+        (
+            "gitlab_webhook_secret",
+            "LOGDIVE_GITLAB_WEBHOOK_SECRET",
+            "POST /gitlab/webhook refuses every delivery",
+        ),
+    ),
+}
+ADVISED["socket"] = ADVISED["serve"][:5]  # Socket Mode serves no webhook
+
+
+def advisories(settings: Settings, mode: str) -> list[str]:
+    """One line per advised setting `mode` runs without: its name and what does not work meanwhile."""
+    return [
+        f"{env} is not set: {effect}"
+        for attr, env, effect in ADVISED.get(mode, ())
+        if not getattr(settings, attr)
+    ]
+
+
 def _secret(value: Any) -> str:
     return value.get_secret_value() if value is not None else ""
 
@@ -131,7 +177,7 @@ class Runtime:
         self.policy = settings.load_policy()
         self._directory = directory
         self.web = WebClient(token=_secret(settings.slack_bot_token) or None, base_url=settings.slack_api_url)
-        self.slack_delivery = SlackDelivery(self.web, self.database_url)
+        self.slack_delivery = SlackDelivery(self.web, self.database_url, self.settings.gitlab_url)
         # Outbox handlers by kind; the GitLab adapter adds its own the same way.
         self.handlers: dict[str, outbox.Handler] = dict(self.slack_delivery.handlers())
         self.handlers.update(ArtefactCards(self.web, self.database_url).handlers())
@@ -191,7 +237,9 @@ class Runtime:
                 try:
                     results[name] = job(moment)
                 except Exception as exc:  # one job's failure must not starve the others
-                    log.error("tick.job_failed", job=name, error=type(exc).__name__, detail=str(exc)[:300])
+                    detail = describe_error(exc)[:300]
+                    log.error("tick.job_failed", job=name, error=type(exc).__name__, detail=detail)
+        LAST_TICK.set_to_current_time()
         return results
 
     def deliver_outbox(self, now: datetime) -> outbox.DeliveryReport:

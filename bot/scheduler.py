@@ -265,9 +265,12 @@ class TimedWorkSender:
                     grace_hours=self.rules.policy.cadence.escalation_grace_business_hours,
                 )
                 event["escalated_to"] = self._group_id(case.route)
+                grace = self.rules.policy.cadence.escalation_grace_business_hours
+                note = cadence_note(label, due_at=due, route=case.route, grace_hours=grace)
             else:
                 text, blocks = reminder_message(label, owner=case.owner, team_mention=team, due_at=due)
                 event["reminded"] = case.owner or self._group_id(case.route)
+                note = cadence_note(label, due_at=due, route=case.route)
         return _Owed(
             row=row,
             case_id=case.id,
@@ -392,6 +395,19 @@ def retention_note(
     return (
         f"**Log retention**: the oldest part of {label}'s window (from {start} UTC) "
         f"{verb} of the `{source}` logs on **{day}**: {tail}.\n"
+    )
+
+
+def cadence_note(label: str, *, due_at: datetime, route: str | None, grace_hours: float | None = None) -> str:
+    """A reminder (or, given `grace_hours`, an escalation: the SLA breach) as a SIRT-issue note: SIRT
+    triages from GitLab. Ids, times and fixed words only, and no mention: the thread already pinged."""
+    due = f"{due_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    team = "the Support team" if route == Route.SUPPORT.value else "SIRT"
+    if grace_hours is None:
+        return f"**Customer update due**: {label}'s customer update was due {due}; reminded in the thread.\n"
+    return (
+        f"**SLA breach**: {label}'s customer update, due {due}, is still missing after {grace_hours:g} "
+        f"business hours; escalated to {team} in the case thread.\n"
     )
 
 

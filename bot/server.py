@@ -27,6 +27,7 @@ from bot.gitlab import webhook as gitlab_webhook
 from bot.oidc.http import configured as oidc_configured
 from bot.oidc.http import oidc_routes
 from bot.runtime import Runtime
+from bot.slack.malformed import SlackRequestHandler
 
 HTTP_REQUESTS = Counter("logdive_http_requests_total", "HTTP requests", ["path", "status"])
 HTTP_SECONDS = Histogram(
@@ -112,7 +113,7 @@ def create_server(runtime: Runtime) -> Any:
             # has shut down, so code after `server.run()` never runs.
             await asyncio.to_thread(runtime.stop)
 
-    table = routes(runtime, AsyncSlackRequestHandler(bolt))
+    table = routes(runtime, SlackRequestHandler(bolt))  # Bolt's adapter, its body parsing guarded
     if oidc_configured(runtime.settings):  # step-up sign-in for the review keys (LOGDIVE_OIDC_*)
         table += oidc_routes(runtime.settings, bolt.client, runtime.clock, runtime.kick)
     app = Starlette(routes=table, lifespan=lifespan)

@@ -7,14 +7,15 @@ as one line and exits 2, whatever the command.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.resources import config_path
 from workflows.policy import Policy
@@ -117,10 +118,29 @@ class Settings(BaseSettings):
     # `logdive extract`: mixed into each case's pseudonym key, so nobody can recompute a pseudonym
     # (user-7f3a19c2) from a guessed username and the case id alone.
     pseudonym_secret: SecretStr | None = _env("LOGDIVE_PSEUDONYM_SECRET")
-    # "Run log-dive" reads these: paths or globs, comma-separated; {date} is each day of the window.
-    log_sources: str | None = _env("LOGDIVE_LOG_SOURCES")
+    # Where `logdive extract CASE` finds the logs by itself: per log kind, a path, glob or s3:// / gs://
+    # URL with `{date}` for each UTC day of the window, as a JSON object in the environment
+    # ({"production_json": "s3://logs/{date}/production_json.log.gz", ...}) or a TOML table.
+    log_sources: Annotated[dict[str, str], NoDecode] = _env("LOGDIVE_LOG_SOURCES", {})
+    # A Dask scheduler (tcp://scheduler:8786) that `logdive extract` runs on; unset: this machine.
+    dask_scheduler: str | None = _env("LOGDIVE_DASK_SCHEDULER")
 
     log_level: str = _env("LOGDIVE_LOG_LEVEL", "INFO")
+
+    @field_validator("log_sources", mode="before")
+    @classmethod
+    def _sources_mapping(cls, value: Any) -> Any:
+        """The environment gives JSON text; a TOML file gives a table already."""
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except ValueError:
+                raise ValueError(
+                    'not a JSON object of log kind to pattern, e.g. {"production_json": "/logs/{date}/*.log"}'
+                ) from None
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ValueError("a mapping of log kind to a path, glob or URL pattern (with {date})")
+        return value
 
     @field_validator("log_level")
     @classmethod

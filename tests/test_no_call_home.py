@@ -33,12 +33,12 @@ from bot.cli import extract as extract_cli
 from bot.clock import utc_now
 from bot.db.engine import normalise_url, session_scope
 from bot.gitlab.directory import directory_from_settings
-from bot.settings import Settings
+from bot.sandbox.gitlab.server import GitLabStandIn
+from bot.sandbox.slack import SlackStandIn
+from bot.settings import Settings, get_settings
 from tests.artefacts.conftest import ring_text
 from tests.extract import synthetic
-from tests.gitlab_standin.server import GitLabStandIn
 from tests.slack.harness import CSM, GROUPS, LEGAL, SIRT, SUPPORT, USERS, form_values, start_bot, stop_bot
-from tests.slack_standin import SlackStandIn
 from workflows.policy import RetentionPolicy
 from workflows.retention import ArtefactKind
 from workflows.review import Person
@@ -92,8 +92,9 @@ def _port(url: str) -> int:
     return parts.port
 
 
-def _extract(tmp_path: Path) -> list[Path]:
-    """`logdive extract --request FILE LOG` as a person runs it: the outputs become artefacts."""
+def _extract(tmp_path: Path, gitlab: GitLabStandIn) -> list[Path]:
+    """`logdive extract --request FILE LOG` as a person runs it: the outputs become artefacts.
+    It asks GitLab (GITLAB_URL) for the ids of the case's people and projects when it starts."""
     request = tmp_path / "request.json"
     request.write_text(json.dumps(synthetic.request_data()))
     log = synthetic.write_log(
@@ -104,9 +105,13 @@ def _extract(tmp_path: Path) -> list[Path]:
     extract_cli.register(app)
     app.command("noop", hidden=True)(lambda: None)  # a group of two, so `extract` is a sub-command
     out = tmp_path / "LD-extract.jsonl"
+    get_settings.cache_clear()
     result = CliRunner().invoke(
-        app, ["extract", "--request", str(request), str(log), "--out", str(out), "--route", "security"]
+        app,
+        ["extract", "--request", str(request), str(log), "--out", str(out), "--route", "security"],
+        env={"GITLAB_URL": gitlab.url, "GITLAB_TOKEN": gitlab.token},
     )
+    get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     return sorted(p for p in tmp_path.iterdir() if p.name.startswith("LD-extract"))
 
@@ -147,7 +152,7 @@ def test_a_full_case_connects_only_to_slack_gitlab_and_the_database(
         vault = Vault(LocalDirectoryStore(store_dir), KeyRing.parse(ring_text(("k1", 1))))
         ids = []
         with session_scope(database_url) as session:
-            for path in _extract(tmp_path):
+            for path in _extract(tmp_path, gitlab):
                 artefact = service.store_artefact(
                     session,
                     vault,

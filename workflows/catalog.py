@@ -22,6 +22,10 @@ class LogCategory(BaseModel):
     audit_event_types: tuple[str, ...] = ()
     controllers: tuple[str, ...] = ()  # `controller` in production_json.log
     routes: tuple[str, ...] = ()  # `route` in api_json.log, e.g. /api/:version/projects/:id/members
+    # Every web request (production_json) / API request (api_json) about the scope, whatever its
+    # controller or route: `resource_access` ("who accessed our project, from where?").
+    every_web_request: bool = False
+    every_api_request: bool = False
 
 
 class Catalog(BaseModel):
@@ -73,6 +77,11 @@ class Catalog(BaseModel):
 
     def routes_for(self, names: Iterable[str]) -> frozenset[str]:
         return frozenset(r for cat in self._categories_in(names) for r in cat.routes)
+
+    def covers_every_request(self, names: Iterable[str], kind: str) -> bool:
+        """Whether a category among `names` takes every web (`kind="web"`) or API (`"api"`) request."""
+        attribute = "every_web_request" if kind == "web" else "every_api_request"
+        return any(getattr(cat, attribute) for cat in self._categories_in(names))
 
     def _categories_in(self, names: Iterable[str]) -> list[LogCategory]:
         return [self.categories[name] for name in names if name in self.categories]

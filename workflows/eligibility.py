@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
 from workflows.assessment import Assessment, Decision, Outcome, Route, RuleResult
 from workflows.facts import OWNER_ACCESS_LEVEL, DirectoryFacts, ResourceFacts
 from workflows.policy import Policy
-from workflows.request import LogDiveRequest, LogSource
+from workflows.request import GITLAB_COM, LogDiveRequest, LogSource
 from workflows.routing import as_utc, route
 
 Rule = Callable[[LogDiveRequest, DirectoryFacts, Policy, datetime], RuleResult]
@@ -68,6 +68,21 @@ def _when(moment: datetime) -> str:
 
 
 # --- the rules -------------------------------------------------------------------------------------
+
+
+def instance(request: LogDiveRequest, facts: DirectoryFacts, policy: Policy, now: datetime) -> RuleResult:
+    """GitLab.com only: Logdive searches GitLab.com's logs; a self-managed instance's are its own."""
+    host = request.gitlab_instance
+    if host == GITLAB_COM:
+        return _ok("instance", "The customer is on GitLab.com, whose logs Logdive searches.")
+    return _fail(
+        "instance",
+        policy,
+        f"The request is about {host}, a self-managed GitLab instance: GitLab has none of its logs.",
+        f"The administrators of {host} hold its logs: refer the customer to them (GitLab's documentation, "
+        "Administer → Logs, says which log files record what and how to search them).",
+        overridable=False,
+    )
 
 
 def plan(request: LogDiveRequest, facts: DirectoryFacts, policy: Policy, now: datetime) -> RuleResult:
@@ -241,7 +256,11 @@ def ownership(request: LogDiveRequest, facts: DirectoryFacts, policy: Policy, no
 
 def window(request: LogDiveRequest, facts: DirectoryFacts, policy: Policy, now: datetime) -> RuleResult:
     """The window is not in the future and no older than the look-back limit (that it ends after it
-    starts, and lies in years a log can have, the request itself guarantees: workflows.request.Window)."""
+    starts, and lies in years a log can have, the request itself guarantees: workflows.request.Window).
+
+    Its reason starts by saying which part of the window no longer exists in which log source (policy
+    `[retention] log_retention_days`), so nobody approves a dive into logs that were already deleted.
+    """
     months = policy.eligibility.max_lookback_months
     now_utc = as_utc(now)
     start, end = as_utc(request.window.start), as_utc(request.window.end)
@@ -249,11 +268,12 @@ def window(request: LogDiveRequest, facts: DirectoryFacts, policy: Policy, now: 
     earliest = now_utc - relativedelta(months=months)
     span = f"{_when(start)} to {_when(end)}"
     unit = "month" if months == 1 else "months"
+    gone = deleted_logs(request, policy, now_utc)
     if end > now_utc:
         return _fail(
             "window",
             policy,
-            f"The window {span} ends in the future (now is {_when(now_utc)}).",
+            f"{gone}The window {span} ends in the future (now is {_when(now_utc)}).",
             f"End the window at or before {_when(now_utc)}.",
             overridable=False,
         )
@@ -261,11 +281,30 @@ def window(request: LogDiveRequest, facts: DirectoryFacts, policy: Policy, now: 
         return _fail(
             "window",
             policy,
-            f"The window starts {_when(start)}, more than {months} {unit} ago; the earliest start is "
+            f"{gone}The window starts {_when(start)}, more than {months} {unit} ago; the earliest start is "
             f"{_when(earliest)}.",
             f"Start the window at or after {_when(earliest)}.",
         )
-    return _ok("window", f"The window {span} lies within the last {months} {unit}.")
+    return _ok("window", f"{gone}The window {span} lies within the last {months} {unit}.")
+
+
+def deleted_logs(request: LogDiveRequest, policy: Policy, now: datetime) -> str:
+    """'Logs already deleted: …' naming, per log source, the part of the window past its retention; ''."""
+    start, end = as_utc(request.window.start), as_utc(request.window.end)
+    parts = []
+    for source in dict.fromkeys(request.log_sources):
+        days = policy.retention.log_retention_days.get(str(source))
+        if days is None:
+            continue
+        kept_from = as_utc(now) - timedelta(days=days)
+        if start < kept_from:
+            until = min(end, kept_from)
+            whole = " (the whole window)" if until == end else ""
+            parts.append(
+                f"{source} logs are kept {days} days, so {_when(start)} to {_when(until)}{whole} "
+                "no longer exists there"
+            )
+    return f"Logs already deleted: {'; '.join(parts)}. " if parts else ""
 
 
 @dataclass(frozen=True)
@@ -379,10 +418,11 @@ def log_sources(request: LogDiveRequest, facts: DirectoryFacts, policy: Policy, 
     return _ok("log_sources", "Application logs are supported.")
 
 
-RULES: tuple[Rule, ...] = (plan, requester, ownership, window, scope, log_sources)
+RULES: tuple[Rule, ...] = (instance, plan, requester, ownership, window, scope, log_sources)
 ids: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)
 # How people read each rule's id, in Slack and in the SIRT issue alike.
 TITLES: dict[str, str] = {
+    "instance": "GitLab.com",
     "plan": "Plan",
     "requester": "Customer contact",
     "ownership": "Ownership",

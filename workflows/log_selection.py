@@ -9,36 +9,19 @@ concern the case, so most lines are never parsed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
-from urllib.parse import unquote
 
 import re2
 from pydantic import BaseModel, ConfigDict
 
 from workflows.catalog import Catalog
+from workflows.gitlab_paths import LOGIN_PARAMS, is_under
 from workflows.log_kinds import LogKind
 from workflows.request import LogDiveRequest
-
-# First path segments GitLab reserves for its own pages: such a URL path names no namespace.
-RESERVED_TOP_LEVEL = frozenset(
-    {
-        "-", ".well-known", "admin", "api", "assets", "dashboard", "explore", "favicon.ico", "health_check",
-        "help", "ide", "import", "jwt", "login", "oauth", "profile", "projects", "robots.txt", "s", "search",
-        "sitemap", "snippets", "u", "uploads", "user_settings", "users", "v2",
-    }
-)  # fmt: skip
-# Pages under /users/ that are not a user's profile.
-USERS_PAGES = frozenset(
-    {"sign_in", "sign_up", "sign_out", "password", "confirmation", "unlock", "auth", "almost_there", "edit",
-     "identity_verification", "terms", "resend_verification_code", "successful_verification"}
-)  # fmt: skip
-API_COLLECTIONS = frozenset({"projects", "groups", "namespaces"})
-# Request params that carry a namespace or project path, or the login a sign-in was attempted for.
-PATH_PARAMS = frozenset({"project_path", "full_path", "namespace_path", "group_path", "project", "namespace"})
-LOGIN_PARAMS = frozenset({"user[login]", "login", "username", "user[username]"})
+from workflows.tenancy import KnownIds, Targets, Tenancy, TenancyRule, param_items
 
 
 class Reject(StrEnum):
@@ -48,6 +31,8 @@ class Reject(StrEnum):
     NO_TIME = "no_time"
     OUTSIDE_WINDOW = "outside_window"
     OUT_OF_SCOPE = "out_of_scope"
+    OTHER_TENANT = "other_tenant"  # a user in scope, acting outside the customer's namespace
+    UNRESOLVED_ID = "unresolved_id"  # names only numeric ids GitLab did not resolve for this case
     OTHER_EVENT_TYPE = "other_event_type"
 
 
@@ -57,6 +42,8 @@ class EventMatchers(BaseModel):
     audit_types: frozenset[str] = frozenset()
     controllers: frozenset[str] = frozenset()
     routes: frozenset[str] = frozenset()
+    any_web_request: bool = False  # every production_json request (resource_access)
+    any_api_request: bool = False  # every api_json request
 
 
 class ExtractScope(BaseModel):
@@ -73,12 +60,24 @@ class ExtractScope(BaseModel):
     # Per requested event type: what it matches. Empty: every event type is wanted.
     events: dict[str, EventMatchers] = {}
 
+    # Numeric ids GitLab resolved when the extract started (users, projects, groups), and the canonical
+    # full path of each project or group the request named (by path or by id).
+    known: KnownIds = KnownIds()
+
     @classmethod
     def from_request(
-        cls, request: LogDiveRequest, catalog: Catalog, user_ids: Iterable[int] = ()
+        cls, request: LogDiveRequest, catalog: Catalog, known: KnownIds | None = None
     ) -> ExtractScope:
+        """The scope of `request`. A project or group named by its numeric id must be in `known.paths`
+        (resolved through GitLab): the literal number selects nothing. Raises ValueError otherwise."""
+        known = known or KnownIds()
         resources = request.resources
-        paths = [p.lower() for p in (*resources.projects, *resources.groups)]
+        paths = []
+        for name in (*resources.projects, *resources.groups):
+            canonical = known.paths.get(name.lower())
+            if canonical is None and name.strip().isdigit():
+                raise ValueError(f"resources: {name} is a numeric id GitLab did not resolve to a path")
+            paths.append((canonical or name).lower().strip("/"))
         usernames = [u.lower() for u in resources.users]
         if not paths and not usernames:
             paths = [request.customer_namespace.lower()]  # no narrower scope named: the whole namespace
@@ -87,6 +86,8 @@ class ExtractScope(BaseModel):
                 audit_types=catalog.audit_types_for([name]) or frozenset({name}),
                 controllers=catalog.controllers_for([name]),
                 routes=catalog.routes_for([name]),
+                any_web_request=catalog.covers_every_request([name], "web"),
+                any_api_request=catalog.covers_every_request([name], "api"),
             )
             for name in request.event_types
         }
@@ -94,10 +95,11 @@ class ExtractScope(BaseModel):
             customer_namespace=request.customer_namespace.lower(),
             paths=tuple(dict.fromkeys(paths)),
             usernames=tuple(dict.fromkeys(usernames)),
-            user_ids=tuple(dict.fromkeys(user_ids)),
+            user_ids=tuple(dict.fromkeys(known.users[u] for u in usernames if u in known.users)),
             window_start=request.window.start.astimezone(UTC),
             window_end=request.window.end.astimezone(UTC),
             events=events,
+            known=known,
         )
 
 
@@ -116,57 +118,23 @@ def entry_time(entry: Mapping[str, Any]) -> datetime | None:
     return parse_time(entry.get("time") or entry.get("timestamp") or entry.get("@timestamp"))
 
 
-def namespace_of_path(path: object) -> str | None:
-    """The namespace or project full path a request URL concerns, lower case; None for GitLab's own pages.
-
-    `/acme/api/-/issues/1` -> `acme/api`; `/acme/api.git/info/refs` -> `acme/api`;
-    `/groups/acme/platform/-/edit` -> `acme/platform`; `/api/v4/projects/acme%2Fapi/members` -> `acme/api`.
-    A web path without `/-/` (`/acme/api/issues`) yields all its segments; compare with `is_under`.
-    """
-    if not isinstance(path, str):
-        return None
-    segments = path.split("?", 1)[0].strip("/").lower().split("/")
-    head = segments[0]
-    if head == "api":
-        if len(segments) >= 4 and segments[2] in API_COLLECTIONS:
-            ident = unquote(segments[3]).strip("/")
-            return None if ident.isdigit() or not ident else ident
-        return None
-    if head == "groups" and len(segments) >= 2:
-        segments = segments[1:]
-    elif head in RESERVED_TOP_LEVEL or not head:
-        return None
-    kept: list[str] = []
-    for segment in segments:
-        if segment == "-":
-            break
-        if segment.endswith(".git"):
-            kept.append(segment.removesuffix(".git").removesuffix(".wiki"))
-            break
-        kept.append(segment)
-    return "/".join(kept) or None
-
-
-def is_under(value: str, root: str) -> bool:
-    """`value` is `root` or lies below it (paths compared segment by segment, lower case)."""
-    return value == root or value.startswith(root + "/")
-
-
 class Selection:
     """The compiled predicate. `verdict` returns None to keep an entry, else the reason it is dropped."""
 
     def __init__(self, scope: ExtractScope) -> None:
         self.scope = scope
         self._paths = scope.paths
-        self._roots = frozenset(p for p in scope.paths if "/" not in p)
         self._usernames = frozenset(scope.usernames)
         self._user_ids = frozenset(scope.user_ids)
         self._user_id_texts = frozenset(str(i) for i in scope.user_ids)
         self._start, self._end = scope.window_start, scope.window_end
         self._events = scope.events
+        self._tenancy = TenancyRule(scope.customer_namespace, scope.known)
         self._audit_types = frozenset().union(*(m.audit_types for m in scope.events.values()))
         self._controllers = frozenset().union(*(m.controllers for m in scope.events.values()))
         self._routes = frozenset().union(*(m.routes for m in scope.events.values()))
+        self._any_web = any(m.any_web_request for m in scope.events.values())
+        self._any_api = any(m.any_api_request for m in scope.events.values())
         self.searches = prefilter_searches(scope)
 
     # -- the predicate ---------------------------------------------------------------------------------
@@ -178,31 +146,24 @@ class Selection:
             return Reject.NO_TIME
         if not self._start <= moment < self._end:
             return Reject.OUTSIDE_WINDOW
-        if not self.concerns_scope(entry):
+        targets = self._tenancy.targets(entry)
+        if not (self._concerns_user(entry) or self._concerns_paths(targets)):
             return Reject.OUT_OF_SCOPE
+        tenancy = self._tenancy.tenancy(targets)
+        if tenancy is Tenancy.FOREIGN:
+            return Reject.OTHER_TENANT
+        if tenancy is Tenancy.UNRESOLVED:
+            return Reject.UNRESOLVED_ID
         if self._events and not self._event_wanted(entry, kind):
             return Reject.OTHER_EVENT_TYPE
         return None
 
     def concerns_scope(self, entry: Mapping[str, Any]) -> bool:
-        return self._concerns_user(entry) or self._concerns_path(entry)
+        """About a user or a path in scope (whatever its tenancy; `verdict` checks that too)."""
+        return self._concerns_user(entry) or self._concerns_paths(self._tenancy.targets(entry))
 
-    def _concerns_path(self, entry: Mapping[str, Any]) -> bool:
-        candidates: list[str] = []
-        from_url = namespace_of_path(entry.get("path"))
-        if from_url:
-            candidates.append(from_url)
-        for key in ("meta.project", "entity_path", "target_details", "project_path"):
-            value = entry.get(key)
-            if isinstance(value, str) and value:
-                candidates.append(value.lower().strip("/"))
-        candidates.extend(_param_paths(entry.get("params")))
-        for candidate in candidates:
-            for path in self._paths:
-                if is_under(candidate, path):
-                    return True
-        root = entry.get("meta.root_namespace")
-        return isinstance(root, str) and root.lower() in self._roots
+    def _concerns_paths(self, targets: Targets) -> bool:
+        return any(is_under(candidate, path) for candidate in targets.paths for path in self._paths)
 
     def _concerns_user(self, entry: Mapping[str, Any]) -> bool:
         if not self._usernames and not self._user_ids:
@@ -235,8 +196,8 @@ class Selection:
         if family == "audit":
             return name in self._audit_types
         if family == "controller":
-            return name in self._controllers
-        return name in self._routes
+            return name in self._controllers or (self._any_web and kind is LogKind.PRODUCTION)
+        return name in self._routes or (self._any_api and kind is LogKind.API)
 
     # -- labels for the summary ------------------------------------------------------------------------
     def event_labels(self, entry: Mapping[str, Any], kind: LogKind) -> tuple[str, ...]:
@@ -256,7 +217,10 @@ class Selection:
                 if family == "controller"
                 else matchers.routes
             )
-            if name in wanted:
+            every = (matchers.any_web_request and kind is LogKind.PRODUCTION) or (
+                matchers.any_api_request and kind is LogKind.API
+            )
+            if name in wanted or every:
                 labels.append(label)
         return tuple(labels)
 
@@ -286,34 +250,8 @@ def event_key(entry: Mapping[str, Any], kind: LogKind) -> tuple[str, str] | None
     return None
 
 
-def _param_items(params: object) -> Iterable[tuple[str, object]]:
-    if isinstance(params, list):
-        for item in params:
-            if isinstance(item, dict) and isinstance(item.get("key"), str):
-                yield item["key"], item.get("value")
-    elif isinstance(params, dict):
-        yield from ((str(k), v) for k, v in params.items())
-
-
-def _param_paths(params: object) -> list[str]:
-    found: list[str] = []
-    namespace = project = None
-    for key, value in _param_items(params):
-        if not isinstance(value, str) or not value:
-            continue
-        if key in PATH_PARAMS:
-            found.append(value.lower().strip("/"))
-        elif key == "namespace_id":
-            namespace = value.lower()
-        elif key == "project_id":
-            project = value.lower()
-    if namespace:
-        found.append(f"{namespace}/{project}" if project else namespace)
-    return found
-
-
 def _param_logins(params: object) -> list[str]:
-    return [v.lower() for k, v in _param_items(params) if k in LOGIN_PARAMS and isinstance(v, str)]
+    return [v.lower() for k, v in param_items(params) if k in LOGIN_PARAMS and isinstance(v, str)]
 
 
 def prefilter_needles(scope: ExtractScope) -> list[bytes]:
@@ -336,7 +274,27 @@ def prefilter_searches(scope: ExtractScope) -> list[Callable[[bytes, int, int], 
     """
     searches = [re2.compile(b"(?i)" + re2.escape(needle)).search for needle in prefilter_needles(scope)]
     searches.extend(_id_search(re2.compile(str(i).encode() + rb'[,}"]')) for i in scope.user_ids)
+    ids = scoped_ids(scope)
+    if ids:  # API routes and gl_repository by numeric id: `projects/123/`, `project-123`
+        alternatives = b"|".join(str(i).encode() for i in sorted(ids))
+        searches.append(
+            re2.compile(
+                rb"(?:projects|groups|namespaces)/(?:" + alternatives + rb")\b"
+                rb"|(?:project|wiki|design|group)-(?:" + alternatives + rb")\b"
+            ).search
+        )
     return searches
+
+
+def scoped_ids(scope: ExtractScope) -> set[int]:
+    """The numeric ids of the projects and groups in scope (those GitLab resolved)."""
+    known = scope.known
+    return {
+        number
+        for table in (known.projects, known.namespaces)
+        for number, path in table.items()
+        if any(is_under(path, root) for root in scope.paths)
+    }
 
 
 def _id_search(pattern: Any) -> Callable[[bytes, int, int], Any]:

@@ -1,7 +1,8 @@
 """The aggregate view of a case's entries: what Support may hand over (no raw entries, no identifiers).
 
 Built from redacted entries, so even the distinct-user and IP sets held while counting are pseudonyms.
-Partial summaries from worker processes merge into one.
+Distinct counts are exact up to workflows.distinct.EXACT_LIMIT values, then bounded-memory estimates
+(`estimated: true`). Partial summaries from worker processes merge into one.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from workflows.distinct import Distinct
+from workflows.gitlab_paths import namespace_of_path
 from workflows.log_kinds import LogKind
-from workflows.log_selection import namespace_of_path
 from workflows.pseudonyms import is_pseudonym
 
 _PATH_ENTITIES = frozenset({"Project", "Group", "Namespace"})
@@ -28,6 +30,8 @@ class EventSummary(BaseModel):
     unique_ips: int
     first: datetime | None
     last: datetime | None
+    # True when a count passed workflows.distinct.EXACT_LIMIT and is a HyperLogLog estimate (±~2 %).
+    estimated: bool = False
 
 
 class LogSummary(EventSummary):
@@ -35,6 +39,9 @@ class LogSummary(EventSummary):
 
     project_paths: tuple[str, ...]
     by_event_type: dict[str, EventSummary]
+    # "Who accessed our project, from where?": per project or group path of the customer's, the number
+    # of users, times accessed (entries), unique IP addresses, first and last time.
+    by_project_path: dict[str, EventSummary] = {}
     per_hour: dict[str, int]  # "2026-11-01T09:00:00+00:00" -> entries in that hour
     by_log_kind: dict[str, int]
 
@@ -44,8 +51,8 @@ class _Bucket:
 
     def __init__(self) -> None:
         self.entries = 0
-        self.users: set[str] = set()
-        self.ips: set[str] = set()
+        self.users = Distinct()
+        self.ips = Distinct()
         self.first: datetime | None = None
         self.last: datetime | None = None
 
@@ -62,8 +69,8 @@ class _Bucket:
 
     def merge(self, other: _Bucket) -> None:
         self.entries += other.entries
-        self.users |= other.users
-        self.ips |= other.ips
+        self.users.merge(other.users)
+        self.ips.merge(other.ips)
         for moment in (other.first, other.last):
             if moment is not None:
                 self.first = moment if self.first is None else min(self.first, moment)
@@ -72,10 +79,11 @@ class _Bucket:
     def summary(self) -> EventSummary:
         return EventSummary(
             entries=self.entries,
-            distinct_users=len(self.users),
-            unique_ips=len(self.ips),
+            distinct_users=self.users.count(),
+            unique_ips=self.ips.count(),
             first=self.first,
             last=self.last,
+            estimated=self.users.estimated or self.ips.estimated,
         )
 
 
@@ -87,7 +95,7 @@ class SummaryBuilder:
         self._events: dict[str, _Bucket] = {}
         self._per_hour: Counter[str] = Counter()
         self._kinds: Counter[str] = Counter()
-        self._projects: set[str] = set()
+        self._projects: dict[str, _Bucket] = {}
 
     def add(self, fields: Mapping[str, Any], kind: LogKind, labels: Iterable[str], moment: datetime) -> None:
         user, ip = actor_of(fields)
@@ -99,7 +107,11 @@ class SummaryBuilder:
             bucket.add(user, ip, moment)
         self._per_hour[moment.replace(minute=0, second=0, microsecond=0).isoformat()] += 1
         self._kinds[kind.value] += 1
-        self._projects.update(project_paths_of(fields))
+        for path in project_paths_of(fields):
+            bucket = self._projects.get(path)
+            if bucket is None:
+                bucket = self._projects[path] = _Bucket()
+            bucket.add(user, ip, moment)
 
     def merge(self, other: SummaryBuilder) -> None:
         self._total.merge(other._total)
@@ -107,7 +119,8 @@ class SummaryBuilder:
             self._events.setdefault(label, _Bucket()).merge(bucket)
         self._per_hour.update(other._per_hour)
         self._kinds.update(other._kinds)
-        self._projects |= other._projects
+        for path, bucket in other._projects.items():
+            self._projects.setdefault(path, _Bucket()).merge(bucket)
 
     def result(self) -> LogSummary:
         total = self._total.summary()
@@ -115,6 +128,7 @@ class SummaryBuilder:
             **total.model_dump(),
             project_paths=tuple(sorted(self._projects)),
             by_event_type={k: b.summary() for k, b in sorted(self._events.items())},
+            by_project_path={k: b.summary() for k, b in sorted(self._projects.items())},
             per_hour=dict(sorted(self._per_hour.items())),
             by_log_kind=dict(sorted(self._kinds.items())),
         )

@@ -31,7 +31,8 @@ _HEX = frozenset("0123456789abcdef")
 
 
 def is_pseudonym(value: object) -> bool:
-    """True for a value this module produced: redaction leaves it as it is (so redaction is idempotent).
+    """True for a value shaped like a pseudonym (`user-7f3a19c2`). Shape only: anyone can register the
+    username `user-deadbeef`, so redaction asks `Pseudonymiser.produced` instead, never this.
 
     Plain string tests rather than a regular expression: this runs for every identifier of every entry.
     """
@@ -62,9 +63,12 @@ class Pseudonymiser:
             raise ValueError("a case key is 16 to 64 bytes")
         self._key = case_key
         self.pseudonym = lru_cache(maxsize=65536)(self._pseudonym)
+        # What this pseudonymiser handed out: the only values redaction leaves as they are (so
+        # redacting its own output again changes nothing, while a raw `user-deadbeef` is pseudonymised).
+        self.produced: set[str] = set()
 
     def _pseudonym(self, kind: IdentifierKind, value: object) -> str:
-        if is_pseudonym(value):
+        if type(value) is str and value in self.produced:
             return str(value)
         digest = hashlib.blake2b(
             normalise(kind, value).encode("utf-8", "surrogatepass"),
@@ -72,7 +76,9 @@ class Pseudonymiser:
             digest_size=DIGEST_BYTES,
             person=kind.value.encode(),  # a username and an IP with the same text still differ
         )
-        return f"{kind.value}-{digest.hexdigest()}"
+        pseudonym = f"{kind.value}-{digest.hexdigest()}"
+        self.produced.add(pseudonym)
+        return pseudonym
 
 
 def case_key(case_id: str, secret: bytes = b"") -> bytes:

@@ -10,14 +10,20 @@ Field first, then patterns:
    Authorization values, `token=`-style pairs, URL credentials) are removed and emails and IP addresses
    in free text become pseudonyms.
 
-Redacting an already redacted entry changes nothing (pseudonyms are recognised and left alone).
+Free text (audit `custom_message`, the `message` of application_json and Sidekiq lines, exception
+messages) is dropped whole, never scrubbed: it can name anything (another tenant's project, a person, an
+address) in any spelling, and a scrubber only removes what it recognises. The structured fields beside it
+(`event_name`, `target_details`, `change`, `from`, `to`) say what happened.
+
+Redacting an already redacted entry with the same Redactor changes nothing (it recognises the pseudonyms
+it produced, not anything shaped like one: `user-deadbeef` may be a real username).
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -27,15 +33,16 @@ import re2
 from pydantic import BaseModel, ConfigDict, Field
 
 from workflows.assessment import Route
-from workflows.log_kinds import LogKind, flatten
-from workflows.log_selection import (
+from workflows.gitlab_paths import (
     API_COLLECTIONS,
     PATH_PARAMS,
     RESERVED_TOP_LEVEL,
     USERS_PAGES,
 )
-from workflows.pseudonyms import IdentifierKind, Pseudonymiser, is_pseudonym
+from workflows.log_kinds import LogKind, flatten
+from workflows.pseudonyms import IdentifierKind, Pseudonymiser
 from workflows.request import LogDiveRequest
+from workflows.tenancy import KnownIds
 
 SECRET_PLACEHOLDER = "[REDACTED]"  # noqa: S105 -- what replaces a secret
 INTERNAL_PLACEHOLDER = "[internal]"
@@ -53,6 +60,7 @@ class Redaction(StrEnum):
     INTERNAL_IP = "internal_ip"
     INTERNAL_FIELD = "internal_field"
     SECRET = "secret"  # noqa: S105 -- a counter's name
+    FREE_TEXT = "free_text"
 
 
 class _Field(StrEnum):
@@ -68,6 +76,8 @@ class _Field(StrEnum):
     DURATION = "duration"
     ENTITY = "entity"  # audit entity_path / target_details: a username when the type is User
     ENTITY_ID = "entity_id"
+    FREE_TEXT = "free_text"  # dropped whole: see the module's docstring
+    CHANGE_VALUE = "change_value"  # audit from/to: a path when a project moved, else a plain value
 
 
 # The allowlist. Field names follow GitLab's logging documentation; nested objects are flattened first
@@ -76,8 +86,8 @@ FIELDS: dict[str, _Field] = {
     **dict.fromkeys(
         (
             "time", "severity", "correlation_id", "method", "format", "controller", "action", "status",
-            "route", "ua", "message", "meta.feature_category", "entity_type", "target_type", "event_name",
-            "event_type", "change", "from", "to", "custom_message", "class", "job_status", "created_at",
+            "route", "ua", "meta.feature_category", "entity_type", "target_type", "event_name",
+            "event_type", "change", "class", "job_status", "created_at",
         ),
         _Field.KEEP,
     ),
@@ -103,14 +113,23 @@ FIELDS: dict[str, _Field] = {
     "target_details": _Field.ENTITY,
     "entity_id": _Field.ENTITY_ID,
     "target_id": _Field.ENTITY_ID,
+    "message": _Field.FREE_TEXT,
+    "custom_message": _Field.FREE_TEXT,
+    "from": _Field.CHANGE_VALUE,
+    "to": _Field.CHANGE_VALUE,
 }  # fmt: skip
 
+_PATH_ENTITIES = frozenset({"Project", "Group", "Namespace"})
 _TREATED = frozenset(key for key, treatment in FIELDS.items() if treatment is not _Field.KEEP)
 
 # Param names whose values are credentials (GitLab filters most as [FILTERED]; we do not rely on it).
 _SECRET_PARAM = re2.compile(
     r"(?i)(pass|token|secret|key|otp|authenticity|credential|signature|cookie|session|salt|private)"
     r"|^(code|state|sig|jwt|nonce)$"
+)
+# Param names whose values are typed text (searches, titles, comments): they can name anything, dropped.
+_FREE_TEXT_PARAM = re2.compile(
+    r"(?i)(^|[\[_])(search|q|query|term|note|notes|description|title|body|message|content|comment|text)(\]|$)"
 )
 # Param names that carry a user's identity: user[login], assignee_username, reviewer_ids[], email, ...
 _PARAM_IDENTIFIERS = (
@@ -161,13 +180,15 @@ class RedactionRules(BaseModel):
 
     @classmethod
     def for_case(
-        cls, request: LogDiveRequest, route: Route, case_key: bytes, own_user_ids: Iterable[int] = ()
+        cls, request: LogDiveRequest, route: Route, case_key: bytes, known: KnownIds | None = None
     ) -> RedactionRules:
-        own = (request.requester_username, *request.resources.users)
+        """The case's rules; the own users' GitLab ids come from `known` (resolved through GitLab)."""
+        own = tuple(dict.fromkeys(u.lower() for u in (request.requester_username, *request.resources.users)))
+        users = (known or KnownIds()).users
         return cls(
             customer_namespace=request.customer_namespace.lower(),
-            own_usernames=tuple(dict.fromkeys(u.lower() for u in own)),
-            own_user_ids=tuple(dict.fromkeys(own_user_ids)),
+            own_usernames=own,
+            own_user_ids=tuple(dict.fromkeys(users[u] for u in own if u in users)),
             keep_personal=request.personal_data and route is Route.SECURITY,
             case_key=case_key,
         )
@@ -179,12 +200,13 @@ class Redactor:
     def __init__(self, rules: RedactionRules) -> None:
         self.rules = rules
         self.counts: Counter[str] = Counter()
-        self._pseudonym = Pseudonymiser(rules.case_key).pseudonym
+        pseudonymiser = Pseudonymiser(rules.case_key)
+        self._pseudonym = pseudonymiser.pseudonym
+        self._produced = pseudonymiser.produced
         self._keep_personal = rules.keep_personal
         self._own_usernames = frozenset(rules.own_usernames) if rules.keep_personal else frozenset()
         self._own_ids = frozenset(str(i) for i in rules.own_user_ids) if rules.keep_personal else frozenset()
-        # Namespaces whose paths stay: the customer's, and own users' personal namespaces if personal.
-        self._own_namespaces = frozenset({rules.customer_namespace, *self._own_usernames})
+        self._customer = rules.customer_namespace
 
     # -- the whole entry -------------------------------------------------------------------------------
     def redact(self, entry: Mapping[str, Any], kind: LogKind) -> bytes:
@@ -235,12 +257,25 @@ class Redactor:
                 if actor_is_own and isinstance(value, str):
                     keep_raw.add(value)
             elif treatment is _Field.ENTITY:
-                is_user = flat.get("entity_type" if key == "entity_path" else "target_type") == "User"
-                out[key] = self._username(value) if is_user else self._namespace(value, loose=True)
+                entity = flat.get("entity_type" if key == "entity_path" else "target_type")
+                if entity == "User":
+                    out[key] = self._username(value)
+                else:  # a Project/Group/Namespace names a path even without a '/'; others may be text
+                    out[key] = self._namespace(value, loose=entity not in _PATH_ENTITIES)
+            elif treatment is _Field.FREE_TEXT:
+                del out[key]
+                counts[Redaction.FREE_TEXT] += 1
+            elif treatment is _Field.CHANGE_VALUE:
+                out[key] = self._namespace(value, loose=True)
             elif treatment is _Field.ENTITY_ID:
-                is_user = flat.get("entity_type" if key == "entity_id" else "target_type") == "User"
-                if is_user:
+                entity = flat.get("entity_type" if key == "entity_id" else "target_type")
+                path = flat.get("entity_path" if key == "entity_id" else "target_details")
+                if entity == "User":
                     out[key] = self._user_id(value)
+                elif entity in _PATH_ENTITIES and not (isinstance(path, str) and path and self._owns(path)):
+                    # another namespace's id (or one whose path was not logged): a pseudonym, as its path
+                    self.counts[Redaction.NAMESPACE] += 1
+                    out[key] = self._pseudonym(IdentifierKind.NAMESPACE, f"id:{entity}:{value}")
         return out, frozenset(keep_raw)
 
     # -- free text -------------------------------------------------------------------------------------
@@ -275,6 +310,10 @@ class Redactor:
         return b"".join(pieces)
 
     # -- identifiers -----------------------------------------------------------------------------------
+    def _ours(self, value: object) -> bool:
+        """A pseudonym this Redactor produced (not merely shaped like one)."""
+        return type(value) is str and value in self._produced
+
     def _actor_is_own(self, flat: Mapping[str, Any]) -> bool:
         if not self._keep_personal:
             return False
@@ -285,7 +324,7 @@ class Redactor:
         return uid is not None and str(uid) in self._own_ids
 
     def _identifier(self, kind: IdentifierKind, value: Any, *, keep: bool = False) -> Any:
-        if value is None or value == "" or (keep and isinstance(value, str | int)) or is_pseudonym(value):
+        if value is None or value == "" or (keep and isinstance(value, str | int)) or self._ours(value):
             return value
         self.counts[_COUNTER[kind]] += 1
         if not isinstance(value, str | int):  # a list or object where an identifier belongs
@@ -303,7 +342,7 @@ class Redactor:
 
     def _ip_field(self, value: Any, *, keep: bool) -> str | None:
         """A pseudonym, the address itself (own user, personal case), or None: dropped (internal/garbage)."""
-        if is_pseudonym(value):
+        if self._ours(value):
             return value
         address = _address(value) if type(value) is str else None
         if address is None:
@@ -319,7 +358,7 @@ class Redactor:
         return self._pseudonym(IdentifierKind.IP, canonical)
 
     def _text_identifier(self, kind: IdentifierKind, text: str) -> bytes:
-        if is_pseudonym(text):
+        if text in self._produced:
             return text.encode()
         self.counts[_COUNTER[kind]] += 1
         return self._pseudonym(kind, text).encode()
@@ -344,7 +383,7 @@ class Redactor:
     # -- paths -----------------------------------------------------------------------------------------
     def _owns(self, full_path: str) -> bool:
         top = full_path.strip("/").split("/", 1)[0].lower()
-        return top in self._own_namespaces or is_pseudonym(top)
+        return top == self._customer or top in self._produced
 
     def _namespace(self, value: Any, *, loose: bool = False) -> Any:
         """A group or project full path: kept under the customer's namespace, else a pseudonym.
@@ -428,6 +467,9 @@ class Redactor:
             if param == "[FILTERED]" or _is_secret_param(key):
                 self.counts[Redaction.SECRET] += 1
                 continue
+            if _is_free_text_param(key):  # a search, a title, a comment: free text, dropped whole
+                self.counts[Redaction.FREE_TEXT] += 1
+                continue
             about = _param_identifier(key)
             if about is IdentifierKind.USERNAME:
                 param = _each(param, self._username)
@@ -462,6 +504,11 @@ def _param_identifier(key: str) -> IdentifierKind | None:
 
 def _each(value: Any, treat: Callable[[Any], Any]) -> Any:
     return [treat(v) for v in value] if isinstance(value, list) else treat(value)
+
+
+@lru_cache(maxsize=4096)
+def _is_free_text_param(key: str) -> bool:
+    return _FREE_TEXT_PARAM.search(key) is not None
 
 
 @lru_cache(maxsize=4096)

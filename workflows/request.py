@@ -14,6 +14,9 @@ PATH_SEGMENT = r"[A-Za-z0-9_][A-Za-z0-9_.\-]*"
 NAMESPACE_PATTERN = rf"^{PATH_SEGMENT}$"
 FULL_PATH_PATTERN = rf"^{PATH_SEGMENT}(/{PATH_SEGMENT})*$"
 USERNAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}$"
+GITLAB_COM = "gitlab.com"
+# A GitLab instance's host name, with an optional port (a URL's scheme and path are dropped first).
+HOST_PATTERN = r"^[a-z0-9]([a-z0-9\-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9\-]{0,61}[a-z0-9])?)*(:[0-9]{1,5})?$"
 
 # The moments a request (or `--now`) may name: no GitLab log is older, and year 0001 or 9999 is a typo
 # that would overflow date arithmetic (a shift of zone or a month of look-back).
@@ -120,11 +123,28 @@ class LogDiveRequest(BaseModel):
     scope_cost_accepted_hours: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     description: str = Field(default="", max_length=3000)
     ticket_reference: str | None = Field(default=None, max_length=200)
+    # Where the customer's GitLab runs: gitlab.com, or a self-managed instance's host (which the
+    # `instance` rule refuses: that instance's own administrators hold its logs).
+    gitlab_instance: str = Field(default=GITLAB_COM, max_length=300)
 
     @field_validator("requester_username", mode="before")
     @classmethod
     def _strip_at(cls, value: object) -> object:
         return value.strip().removeprefix("@") if isinstance(value, str) else value
+
+    @field_validator("gitlab_instance", mode="before")
+    @classmethod
+    def _instance_host(cls, value: object) -> object:
+        """`https://GitLab.example.com/acme/` and `gitlab.example.com` name the same instance."""
+        if not isinstance(value, str):
+            return value
+        host = re.sub(r"^[a-z][a-z0-9+.\-]*://", "", value.strip().lower()).split("/", 1)[0]
+        host = host.removeprefix("www.") if host == f"www.{GITLAB_COM}" else host
+        return _check(
+            host,
+            HOST_PATTERN,
+            "a GitLab instance: gitlab.com, or a self-managed host such as gitlab.example.com",
+        )
 
     @field_validator("scope_cost_accepted_hours", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from enum import StrEnum
 from workflows.assessment import Route
 
 __all__ = [
+    "CASE_ROLES",
     "OPEN_STATES",
     "PAUSED_STATES",
     "TERMINAL_STATES",
@@ -19,6 +20,7 @@ __all__ = [
     "TransitionRefused",
     "allowed_targets",
     "can_claim",
+    "exception_decider_problem",
     "needs",
     "transition",
 ]
@@ -54,6 +56,9 @@ class TransitionRefused(Exception):
 
 
 S, R = CaseState, Role
+
+# The roles that handle cases: intake, `/security status` and `/security list` are theirs alone.
+CASE_ROLES: frozenset[Role] = frozenset({R.CSM, R.SUPPORT, R.SIRT, R.LEGAL})
 
 TERMINAL_STATES: frozenset[CaseState] = frozenset({S.CLOSED, S.CANCELLED, S.REJECTED})
 OPEN_STATES: frozenset[CaseState] = frozenset(CaseState) - TERMINAL_STATES
@@ -115,6 +120,16 @@ def transition(current: CaseState, target: CaseState, roles: frozenset[Role]) ->
 def can_claim(route: Route, roles: frozenset[Role]) -> bool:
     """Support claims Support-routed cases; SIRT claims Security-routed ones."""
     return (Role.SUPPORT if route is Route.SUPPORT else Role.SIRT) in roles
+
+
+def exception_decider_problem(decider: str, *, filed_by: str | None, requested_by: str | None) -> str | None:
+    """Why `decider` may not decide a case's Legal exception, or None. Neither the person who filed
+    the case nor the one who asked for the exception decides it: the decision needs a second person."""
+    if decider == filed_by:
+        return "the person who filed a case cannot decide its exception"
+    if decider == requested_by:
+        return "the person who requested an exception cannot decide it"
+    return None
 
 
 def _no_such_step(current: CaseState, target: CaseState) -> str:

@@ -1,47 +1,39 @@
-"""The log-dive run for a recorded case from the case thread: check, extract, seal the outputs.
+"""The log-dive run for a recorded case from the case thread: check, then h13's extraction, sealed.
 
-Three steps, each its own unit of work: `begin` (the case owner, on an investigated case: recorded as
-`log_dive_started`), `extract` (no database: the sources for the case's window, the same scanner and
-redactor as `logdive extract`, outputs in a private temporary directory), `finish` (the outputs sealed
-as artefacts of the case, unreviewed, and `log_dive_run` recorded with the inputs' SHA-256s and
-counts) or `fail` (`log_dive_failed` says what failed; nothing else changes).
-
-Sources come from LOGDIVE_LOG_SOURCES: comma-separated paths or globs, `{date}` standing for each day
-of the case's window (YYYY-MM-DD); every pattern must match at least one file, or the run stops
-naming the missing source. It runs in one process (the bot's server must not fork); `logdive extract`
-takes `--workers` for larger jobs.
+`begin` (the case owner, on an investigated case: recorded as `log_dive_started`); `sources_for` (the
+files LOGDIVE_LOG_SOURCES names for the case's window, bot.extract.sources); `extract_and_seal` (GitLab's
+ids for the scope, then bot.extract.job.run_case_extract: the same scanner and redactor as
+`logdive extract CASE`, the outputs sealed on the case, unreviewed, with an `extract_run` event holding
+each input's SHA-256 and counts) or `fail` (`log_dive_failed` says what failed: a missing source, a
+GitLab look-up; nothing else changes). It runs in one process (the bot's server must not fork).
 """
 
 from __future__ import annotations
 
-import glob
-import tempfile
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import datetime
+from pathlib import PurePosixPath
 
 from sqlmodel import Session
 
-from bot.artefacts.events import Actor, case_for, record_event
-from bot.artefacts.service import store_artefact
+from bot import outbox
+from bot.artefacts.events import ARTEFACT_CARD, Actor, actor_key, case_for, record_event
 from bot.artefacts.vault import Vault
-from bot.cases import SYSTEM, case_label
-from bot.catalog import load_catalog
-from bot.extract.outputs import build_manifest, build_support_summary, write_json
-from bot.extract.run import ExtractionResult, ProgressSink, run_extraction
-from bot.extract.scan import ExtractSpec
+from bot.cases import case_label
+from bot.db.engine import session_scope
+from bot.db.models import Artefact
+from bot.extract.identities import ResolutionFailed, resolve_known_ids
+from bot.extract.job import ExtractJob, run_case_extract
+from bot.extract.run import ExtractionResult, ProgressSink
+from bot.extract.sources import Source, SourceError, expand_existing, for_window
+from bot.gitlab.client import make_gitlab
+from bot.settings import Settings
 from workflows.assessment import Route
-from workflows.log_selection import ExtractScope
 from workflows.policy import RetentionPolicy
-from workflows.pseudonyms import case_key
-from workflows.redaction import RedactionRules
 from workflows.request import LogDiveRequest
-from workflows.retention import ArtefactKind
 from workflows.review import CustodyAction
 from workflows.states import Role
-
-MAX_DAYS = 400  # a {date} pattern expands to at most this many days
 
 
 class LogDiveFailed(Exception):
@@ -65,93 +57,54 @@ def begin(session: Session, case_id: int, *, actor: Actor, roles: Collection[Rol
     return Job(case_id, case_label(case_id), LogDiveRequest.model_validate(case.request), Route(case.route))
 
 
-def resolve_sources(patterns: str | None, request: LogDiveRequest) -> list[Path]:
-    """The files for the case's window; LogDiveFailed names a source that has none."""
-    if not patterns or not patterns.strip():
+def sources_for(patterns: Mapping[str, str], request: LogDiveRequest) -> tuple[list[Source], list[str]]:
+    """The files LOGDIVE_LOG_SOURCES names for the case's window (bot.extract.sources), and the names of
+    those it names that are not there; LogDiveFailed when there is nothing to read at all."""
+    if not patterns:
         raise LogDiveFailed("no log sources are configured (LOGDIVE_LOG_SOURCES)")
-    start, end = request.window.start.date(), request.window.end.date()
-    days = [start + timedelta(days=n) for n in range(min((end - start).days + 1, MAX_DAYS))]
-    found: list[Path] = []
-    for pattern in (p.strip() for p in patterns.split(",")):
-        if not pattern:
-            continue
-        expanded = (
-            [pattern.replace("{date}", d.isoformat()) for d in days] if "{date}" in pattern else [pattern]
-        )
-        matched = sorted({Path(m) for e in expanded for m in glob.glob(e) if Path(m).is_file()})  # noqa: PTH207 -- absolute patterns
-        if not matched:
-            raise LogDiveFailed(f"log source {pattern!r}: no file for the case's window {start} → {end}")
-        found.extend(m for m in matched if m not in found)
-    return found
+    try:
+        specs = for_window(patterns, request.window.start, request.window.end)
+    except SourceError as exc:
+        raise LogDiveFailed(str(exc)) from None
+    sources, missing = expand_existing(specs)
+    names = [PurePosixPath(spec).name for spec in missing]  # directories and buckets can name internal hosts
+    if not sources:
+        raise LogDiveFailed(f"no log file exists for the case's window (missing: {', '.join(names[:5])})")
+    return sources, names
 
 
-@dataclass(frozen=True)
-class Outputs:
-    files: list[tuple[str, ArtefactKind, bytes]]  # (name, kind, content)
-    result: ExtractionResult
-
-
-def extract(
-    job: Job, sources: list[Path], *, secret: bytes, now: datetime, progress: ProgressSink | None
-) -> Outputs:
-    """Run the scanner and redactor over `sources` for the case; no database, no Slack."""
-    key = case_key(job.label, secret)
-    security = job.route is Route.SECURITY
-    spec = ExtractSpec(
-        scope=ExtractScope.from_request(job.request, load_catalog(), []),
-        rules=RedactionRules.for_case(job.request, job.route, key, own_user_ids=[]),
-        write_entries=security,
-    )
-    with tempfile.TemporaryDirectory(prefix="logdive-run-") as workdir:
-        entries = Path(workdir) / f"{job.label}-extract.jsonl"
-        try:
-            result = run_extraction(
-                sources, spec, entries_out=entries if security else None, workers=1, progress=progress
-            )
-        except OSError as exc:
-            raise LogDiveFailed(f"reading {Path(exc.filename or '?').name}: {exc.strerror or exc}") from None
-        if security:
-            manifest = Path(workdir) / f"{job.label}-extract.manifest.json"
-            write_json(manifest, build_manifest(job.label, job.request, job.route, result, now,
-                                                personal_data_kept=job.request.personal_data))  # fmt: skip
-            files = [
-                (entries.name, ArtefactKind.RAW, entries.read_bytes()),
-                (manifest.name, ArtefactKind.AUTOMATED_ANALYSIS, manifest.read_bytes()),
-            ]
-        else:
-            summary = Path(workdir) / f"{job.label}-summary.json"
-            write_json(summary, build_support_summary(job.label, job.request, job.route, result, now))
-            files = [(summary.name, ArtefactKind.AUTOMATED_ANALYSIS, summary.read_bytes())]
-    return Outputs(files, result)
-
-
-def finish(
-    session: Session, vault: Vault, job: Job, outputs: Outputs, *, started_by: Actor, now: datetime,
-    policy: RetentionPolicy,
-) -> list[int]:  # fmt: skip
-    """Seal the outputs on the case (Logdive stores them; they start unreviewed) and record the run."""
-    result = outputs.result
-    details = {"entries_kept": result.kept, "redactions": dict(sorted(result.redactions.items()))}
-    stored = []
-    for name, kind, data in outputs.files:
-        artefact = store_artefact(
-            session, vault, job.case_id, name=name, kind=kind, data=data, actor=SYSTEM, roles={Role.SYSTEM},
-            now=now, policy=policy, source="log_dive",
+def extract_and_seal(
+    job: Job, sources: Sequence[Source], *, settings: Settings, vault: Vault, policy: RetentionPolicy,
+    now: datetime, started_by: Actor, progress: ProgressSink | None,
+) -> tuple[ExtractionResult, list[int]]:  # fmt: skip
+    """h13's extraction for the case (bot.extract.job): GitLab's ids, then the run, sealed on the case."""
+    try:
+        known = resolve_known_ids(make_gitlab(settings), job.request)
+    except ResolutionFailed as exc:
+        raise LogDiveFailed(str(exc)) from None
+    secret = settings.pseudonym_secret.get_secret_value().encode() if settings.pseudonym_secret else b""
+    try:
+        result, ids = run_case_extract(
+            ExtractJob(job.label, job.request, job.route, job.case_id), sources, known, secret=secret,
+            vault=vault, database_url=settings.database_url, policy=policy, now=now,
+            operator=actor_key(started_by), workers=1, progress=progress,
         )  # fmt: skip
-        artefact.details = details
-        session.add(artefact)
-        stored.append(artefact.id or 0)
-    record_event(
-        session, job.case_id, kind="log_dive_run", actor=started_by, now=now,
-        data={
-            "inputs": [
-                {"sha256": i.sha256, "size": i.size, "lines": i.lines, "kept": i.kept} for i in result.inputs
-            ],
-            "entries_kept": result.kept,
-            "artefacts": [{"id": i} for i in stored],
-        },
-    )  # fmt: skip
-    return stored
+    except OSError as exc:
+        raise LogDiveFailed(
+            f"reading {PurePosixPath(exc.filename or '?').name}: {exc.strerror or exc}"
+        ) from None
+    with session_scope(settings.database_url) as session:  # what the cards show: entries kept, redactions
+        details = {"entries_kept": result.kept, "redactions": dict(sorted(result.redactions.items()))}
+        for artefact_id in ids:
+            artefact = session.get(Artefact, artefact_id)
+            if artefact is not None:
+                artefact.details = details
+                session.add(artefact)
+                outbox.enqueue(
+                    session, case_id=job.case_id, kind=ARTEFACT_CARD, payload={"artefact_id": artefact_id},
+                    key=f"artefact:{artefact_id}:details", now=now,
+                )  # fmt: skip
+    return result, ids
 
 
 def fail(session: Session, job: Job, why: str, *, started_by: Actor, now: datetime) -> None:

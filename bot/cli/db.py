@@ -1,4 +1,4 @@
-"""`logdive db upgrade`: apply the migrations to DATABASE_URL."""
+"""`logdive db upgrade`: apply the migrations to DATABASE_URL; `logdive db check`: is it up to date?"""
 
 from __future__ import annotations
 
@@ -17,6 +17,15 @@ def register(app: typer.Typer) -> None:
         """Apply every pending migration (SQLite and PostgreSQL alike)."""
         settings = get_settings()
         upgrade(settings.database_url)
+        Console(stderr=True).print("[green]database is up to date[/green]")
+
+    @db_app.command("check")
+    def check_command() -> None:
+        """Exit 0 when the database is at this code's schema, else say why and exit 2 (changes nothing).
+        For deployments that migrate in a separate step: replicas wait on it before they serve."""
+        from bot.cli.output import ready_database
+
+        ready_database(json_output=False)
         Console(stderr=True).print("[green]database is up to date[/green]")
 
     app.add_typer(db_app, name="db")

@@ -2,8 +2,11 @@
 
 Reads GitLab's JSON-lines logs (plain or gzip, any number, any size), keeps the entries the case
 concerns, redacts them, and writes by route: Security gets the redacted entries and a manifest,
-Support an aggregate summary only. Exit 0 done, 2 bad input (a missing file, a bad request file, an
-unknown case), 1 the extraction itself failed (e.g. the disk filled up).
+Support an aggregate summary only. The route decides, never a flag: `--route` is for `--request` files.
+A recorded case's outputs are sealed on the case (bot/extract/sealing.py); plain files only with `--out`.
+The requester's and in-scope users' ids and the scope's project and group ids come from GitLab
+(GITLAB_URL) when the run starts. Exit 0 done, 2 bad input (a missing file, a bad request file, an
+unknown case, GitLab out of reach), 1 the extraction itself failed (e.g. the disk filled up).
 """
 
 from __future__ import annotations
@@ -11,38 +14,42 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import traceback
-from dataclasses import dataclass
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from bot.catalog import load_catalog
+from bot.cli.extract_case import (
+    closing_client,
+    failures,
+    operator,
+    retention_policy,
+    told_sealed,
+    vault_for_case,
+)
 from bot.cli.extract_view import RichProgress, counts_table, inputs_table, summary_tables
-from bot.cli.output import Problem, fail, plain, ready_database, stderr, stdout
+from bot.cli.output import Problem, fail, ready_database, stderr, stdout
+from bot.cli.output import plain as plain_text
 from bot.cli.request_file import read_request
 from bot.clock import parse_moment, utc_now
-from bot.extract.outputs import build_manifest, build_support_summary, dropped_of, write_json
+from bot.extract.identities import ResolutionFailed, resolve_known_ids
+from bot.extract.job import ExtractJob, copy_private, run_case_extract, spec_for, write_record
+from bot.extract.outputs import dropped_of
 from bot.extract.run import ExtractionResult, run_extraction
-from bot.extract.scan import ExtractSpec
+from bot.extract.sealing import outputs_for
+from bot.extract.sources import Source, SourceError, expand, expand_existing, for_window
 from bot.settings import get_settings
 from workflows.assessment import Route
-from workflows.log_selection import ExtractScope
-from workflows.pseudonyms import case_key
-from workflows.redaction import RedactionRules
 from workflows.request import LogDiveRequest
 from workflows.routing import route as route_request
+from workflows.tenancy import KnownIds
 
 _CASE_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
-@dataclass(frozen=True)
-class _Case:
-    label: str  # names the output files and keys the pseudonyms
-    request: LogDiveRequest
-    route: Route
+_Case = ExtractJob
 
 
 def register(app: typer.Typer) -> None:
@@ -55,8 +62,13 @@ def extract(
         typer.Argument(metavar="CASE", help="A case id (LD-42); leave out when --request is given."),
     ] = None,
     logfiles: Annotated[
-        list[Path] | None,
-        typer.Argument(metavar="LOGFILE...", help="GitLab JSON logs, plain or gzip.", show_default=False),
+        list[str] | None,
+        typer.Argument(
+            metavar="SOURCE...",
+            help="GitLab JSON logs, plain or gzip: paths, globs, directories, s3:// or gs:// URLs; "
+            "default: LOGDIVE_LOG_SOURCES for the case's window.",
+            show_default=False,
+        ),
     ] = None,
     request_file: Annotated[
         Path | None,
@@ -74,18 +86,22 @@ def extract(
     ] = None,
     route: Annotated[
         Route | None,
-        typer.Option("--route", help="Who gets the result; default: the case's route, or routing's verdict."),
+        typer.Option("--route", help="With --request only: who gets the result; default: routing's verdict."),
     ] = None,
     case_id: Annotated[
         str | None,
         typer.Option("--case-id", help="With --request: the case's name for outputs and pseudonyms."),
     ] = None,
-    user_ids: Annotated[
-        list[int] | None,
-        typer.Option("--user-id", metavar="ID", help="GitLab id of a user in scope (repeatable)."),
-    ] = None,
     workers: Annotated[
         int | None, typer.Option("--workers", min=1, help="Processes to use; default: every core.")
+    ] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(
+            "--dask",
+            metavar="ADDRESS",
+            help="Run on a Dask cluster (tcp://scheduler:8786); default: LOGDIVE_DASK_SCHEDULER, else here.",
+        ),
     ] = None,
     now: Annotated[
         str | None, typer.Option("--now", metavar="ISO8601", help="Route and stamp as at this moment.")
@@ -94,33 +110,64 @@ def extract(
 ) -> None:
     """The log-dive: a case's entries from GitLab JSON logs, redacted; Support gets aggregates only."""
     moment = _moment(now)
-    paths = [Path(case)] if request_file is not None and case else []
-    paths.extend(logfiles or [])
+    specs = [case] if request_file is not None and case else []
+    specs.extend(logfiles or [])
     if request_file is not None:
         subject = _case_from_file(request_file, case_id, route, moment)
     elif case:
-        subject = _case_from_store(case, route)
+        if route is not None:
+            fail([Problem("--route", "only with --request FILE: a recorded case's own route decides")])
+        subject = _case_from_store(case)
     else:
         fail([Problem("CASE", "give a case id (e.g. LD-42), or --request FILE with the scope")])
-    _check_inputs(paths)
-    outputs = _output_paths(subject, out)
-    result = _run(subject, paths, outputs, user_ids or [], workers, quiet)
-    if subject.route is Route.SECURITY:
-        manifest = build_manifest(
-            subject.label,
-            subject.request,
-            subject.route,
-            result,
-            moment,
-            personal_data_kept=subject.request.personal_data,
-        )
-        _write(outputs[1], manifest)
-    else:
-        _write(
-            outputs[0], build_support_summary(subject.label, subject.request, subject.route, result, moment)
-        )
+    paths = _sources(specs, subject)
+    vault = vault_for_case() if subject.case_id is not None else None
+    plain = _output_paths(subject, out) if out is not None or subject.case_id is None else None
+    known = _resolve(subject)
+    secret, client = _secret(subject, quiet), _dask_client(dask_address)
+    progress = None if quiet else RichProgress(stderr(), f"{subject.label}: reading")
+    with failures(), closing_client(client):
+        if vault is not None:
+            result, ids = run_case_extract(
+                subject, paths, known, secret=secret, vault=vault, database_url=ready_database(False),
+                policy=retention_policy(), now=moment, operator=operator(), workers=workers,
+                dask=client, progress=progress, plain_copies=plain or (),
+            )  # fmt: skip
+            outputs = outputs_for(subject.label, subject.route, Path())
+            told_sealed(subject.label, outputs, ids)
+        else:
+            result = _run_for_file(subject, paths, known, secret, workers, client, progress, plain, moment)
     if not quiet:
-        _show(result, subject, outputs)
+        _show(result, subject, plain)
+
+
+def _run_for_file(
+    job: ExtractJob,
+    paths: list[Source],
+    known: KnownIds,
+    secret: bytes,
+    workers: int | None,
+    client: object,
+    progress: RichProgress | None,
+    plain: tuple[Path, ...] | None,
+    moment: datetime,
+) -> ExtractionResult:
+    """A --request run: the outputs as plain files (0600), nothing recorded anywhere."""
+    spec = spec_for(job, known, secret)
+    with tempfile.TemporaryDirectory(prefix=".logdive-extract-") as private:
+        outputs = outputs_for(job.label, job.route, Path(private))
+        result = run_extraction(
+            paths,
+            spec,
+            entries_out=outputs[0].path if spec.write_entries else None,
+            workers=workers,
+            progress=progress,
+            dask=client,
+        )
+        write_record(job, outputs, result, moment)
+        for output, target in zip(outputs, plain or (), strict=False):
+            copy_private(output.path, target)
+    return result
 
 
 # -- the case --------------------------------------------------------------------------------------------
@@ -136,7 +183,7 @@ def _case_from_file(file: Path, label: str | None, route: Route | None, moment: 
     return _Case(label, request, route)
 
 
-def _case_from_store(case: str, route: Route | None) -> _Case:
+def _case_from_store(case: str) -> _Case:
     """A recorded case's own request and route, from DATABASE_URL (read-only)."""
     from bot import cases  # the database layer, only when a case id is given
     from bot.db.engine import session_scope
@@ -156,34 +203,38 @@ def _case_from_store(case: str, route: Route | None) -> _Case:
             fail([Problem("CASE", f"{cases.case_label(number)} {why}: there is no scope to extract")])
         request = LogDiveRequest.model_validate(stored.request)
         stored_route = Route(stored.route)
-    return _Case(cases.case_label(number), request, route or stored_route)
+    return _Case(cases.case_label(number), request, stored_route, case_id=number)
 
 
 # -- files -----------------------------------------------------------------------------------------------
-def _check_inputs(paths: list[Path]) -> None:
-    if not paths:
-        fail([Problem("LOGFILE", "name at least one log file")])
-    problems = []
-    for path in paths:
-        if not path.exists():
-            problems.append(Problem(str(path), "does not exist"))
-        elif not path.is_file():
-            problems.append(Problem(str(path), "is not a file"))
-        elif not os.access(path, os.R_OK):
-            problems.append(Problem(str(path), "cannot be read (permission denied)"))
-    if problems:
-        fail(problems)
+def _sources(specs: list[str], subject: _Case) -> list[Source]:
+    """The files to read: those named, else LOGDIVE_LOG_SOURCES for the case's window."""
+    try:
+        if specs:
+            return expand(specs)
+        patterns = get_settings().log_sources
+        if not patterns:
+            fail([Problem("SOURCE", "name at least one log file, or set LOGDIVE_LOG_SOURCES")])
+        window = subject.request.window
+        found, missing = expand_existing(for_window(patterns, window.start, window.end))
+    except SourceError as exc:
+        fail([Problem("SOURCE", str(exc))])
+    if not found:
+        why = f"no file for the case's window ({len(missing)} patterns tried)"
+        fail([Problem("LOGDIVE_LOG_SOURCES", why)])
+    if missing:
+        stderr().print(plain_text(f"note: {len(missing)} of the window's log patterns named no file"))
+    return found
 
 
-def _output_paths(subject: _Case, out: Path | None) -> tuple[Path, Path]:
-    """(entries, manifest) for Security; (summary, summary) for Support."""
+def _output_paths(subject: _Case, out: Path | None) -> tuple[Path, ...]:
+    """Plain files: (entries, manifest) for Security; (summary,) for Support."""
     if subject.route is Route.SECURITY:
         entries = out or Path(f"{subject.label}-extract.jsonl")
         manifest = entries.with_name(entries.name.removesuffix(".jsonl") + ".manifest.json")
-        targets = (entries, manifest)
+        targets: tuple[Path, ...] = (entries, manifest)
     else:
-        summary = out or Path(f"{subject.label}-summary.json")
-        targets = (summary, summary)
+        targets = (out or Path(f"{subject.label}-summary.json"),)
     for target in targets:
         parent = target.parent.resolve()
         if not parent.is_dir():
@@ -195,51 +246,41 @@ def _output_paths(subject: _Case, out: Path | None) -> tuple[Path, Path]:
     return targets
 
 
-def _run(
-    subject: _Case,
-    paths: list[Path],
-    outputs: tuple[Path, Path],
-    user_ids: list[int],
-    workers: int | None,
-    quiet: bool,
-) -> ExtractionResult:
+def _resolve(subject: _Case) -> KnownIds:
+    """The people's and the scope's GitLab ids, from GITLAB_URL (a clear exit 2 when it cannot answer)."""
+    from bot.gitlab.client import make_gitlab
+    from bot.logs import configure_logging
+
+    try:
+        settings = get_settings()
+        # JSON log lines go to stderr; a terminal user sees them only when they asked for a level.
+        configure_logging(settings.log_level if "log_level" in settings.model_fields_set else "ERROR")
+        return resolve_known_ids(make_gitlab(settings), subject.request)
+    except ResolutionFailed as exc:
+        fail([Problem("GITLAB_URL", f"{exc}: the extract needs GitLab's ids for the case's people")])
+
+
+def _secret(subject: _Case, quiet: bool) -> bytes:
     secret = get_settings().pseudonym_secret  # a settings problem: one line, exit 2 (bot.cli.main)
     if secret is None and subject.route is Route.SECURITY and not quiet:
         stderr().print(
             "[yellow]warning:[/] LOGDIVE_PSEUDONYM_SECRET is not set: anyone who knows the case id can "
             "test a guessed username against its pseudonym."
         )
-    key = case_key(subject.label, secret.get_secret_value().encode() if secret else b"")
-    spec = ExtractSpec(
-        scope=ExtractScope.from_request(subject.request, load_catalog(), user_ids),
-        rules=RedactionRules.for_case(subject.request, subject.route, key, own_user_ids=user_ids),
-        write_entries=subject.route is Route.SECURITY,
-    )
-    progress = None if quiet else RichProgress(stderr(), f"{subject.label}: reading")
-    try:
-        return run_extraction(
-            paths,
-            spec,
-            entries_out=outputs[0] if subject.route is Route.SECURITY else None,
-            workers=workers,
-            progress=progress,
-        )
-    except OSError as exc:
-        fail(
-            [Problem(getattr(exc, "filename", None) or "", f"extraction failed: {exc.strerror or exc}")],
-            code=1,
-        )
-    except Exception as exc:  # a bug: say where, but not the message, which may quote a log line
-        frame = traceback.extract_tb(exc.__traceback__)[-1]
-        where = f"{Path(frame.filename).name}:{frame.lineno}"
-        fail([Problem("", f"extraction failed: internal error {type(exc).__name__} at {where}")], code=1)
+    return secret.get_secret_value().encode() if secret else b""
 
 
-def _write(path: Path, record: object) -> None:
+def _dask_client(address: str | None) -> object:
+    """A Dask client for --dask or LOGDIVE_DASK_SCHEDULER; None: run here."""
+    from bot.extract.on_dask import DaskUnavailable, connect
+
+    address = address or get_settings().dask_scheduler
+    if not address:
+        return None
     try:
-        write_json(path, record)  # type: ignore[arg-type]
-    except OSError as exc:
-        fail([Problem(str(path), f"cannot be written: {exc.strerror or exc}")], code=1)
+        return connect(address)
+    except DaskUnavailable as exc:
+        fail([Problem("--dask", str(exc))])
 
 
 def _moment(now: str | None) -> datetime:
@@ -252,7 +293,7 @@ def _moment(now: str | None) -> datetime:
 
 
 # -- what a person sees ----------------------------------------------------------------------------------
-def _show(result: ExtractionResult, subject: _Case, outputs: tuple[Path, Path]) -> None:
+def _show(result: ExtractionResult, subject: _Case, plain: tuple[Path, ...] | None) -> None:
     console = stdout()
     console.print(inputs_table(result))
     console.print(counts_table("not kept", dropped_of(result)))
@@ -261,13 +302,17 @@ def _show(result: ExtractionResult, subject: _Case, outputs: tuple[Path, Path]) 
     console.print(summary_tables(result.summary))
     megabytes = sum(r.size for r in result.inputs) / 1e6
     console.print(
-        plain(
+        plain_text(
             f"{subject.label}: route {subject.route.value}; {result.kept:,} entries kept of "
             f"{sum(r.lines for r in result.inputs):,} lines; {megabytes:,.1f} MB in {result.elapsed_s:.1f} s "
             f"({megabytes / max(result.elapsed_s, 1e-9):,.0f} MB/s, {result.workers} worker(s))"
         )
     )
+    if subject.case_id is not None:
+        console.print(plain_text(f"outputs: sealed on the case (logdive artefacts list {subject.label})"))
+    if plain is None:
+        return
     if subject.route is Route.SECURITY:
-        console.print(plain(f"entries:  {outputs[0]}\nmanifest: {outputs[1]}"))
+        console.print(plain_text(f"entries:  {plain[0]}\nmanifest: {plain[1]}"))
     else:
-        console.print(plain(f"summary (aggregates only, no raw entries): {outputs[0]}"))
+        console.print(plain_text(f"summary (aggregates only, no raw entries): {plain[0]}"))

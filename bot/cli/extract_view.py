@@ -68,7 +68,7 @@ def inputs_table(result: ExtractionResult) -> Table:
     table.add_column("sha256", no_wrap=True)
     for r in result.inputs:
         notes = (" (gzip)" if r.compressed else "") + (" [yellow]truncated[/]" if r.truncated else "")
-        name = plain(r.path.name)
+        name = plain(r.name)
         name.append_text(Text.from_markup(notes))
         for error in r.errors:
             name.append("\n" + error, style="red")
@@ -117,7 +117,20 @@ def summary_tables(summary: LogSummary) -> Group:
         )  # fmt: skip
     if len(ranked) > _TOP_EVENT_TYPES:
         events.caption = f"{len(ranked) - _TOP_EVENT_TYPES} more in the summary file"
-    return Group(overview, events, hourly_chart(summary))
+    projects = Table(title="per project path (who accessed it, from where)", title_justify="left")
+    projects.add_column("project or group", overflow="fold", min_width=20)
+    for column in ("times", "users", "IPs"):
+        projects.add_column(column, justify="right")
+    projects.add_column("first → last", no_wrap=True)
+    by_path = sorted(summary.by_project_path.items(), key=lambda item: -item[1].entries)
+    for name, access in by_path[:_TOP_EVENT_TYPES]:
+        projects.add_row(
+            plain(name), f"{access.entries:,}", f"{access.distinct_users:,}", f"{access.unique_ips:,}",
+            f"{_short(access.first)} → {_short(access.last)}",
+        )  # fmt: skip
+    if len(by_path) > _TOP_EVENT_TYPES:
+        projects.caption = f"{len(by_path) - _TOP_EVENT_TYPES} more in the summary file"
+    return Group(overview, events, projects, hourly_chart(summary))
 
 
 def hourly_chart(summary: LogSummary) -> Text:

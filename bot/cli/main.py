@@ -32,6 +32,8 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "bot.cli.serve": ("serve", "socket", "sweep"),
     "bot.cli.artefacts": ("artefacts", "keys"),
     "bot.cli.extract": ("extract",),
+    "bot.cli.report": ("report",),
+    "bot.cli.demo": ("demo",),
 }
 
 

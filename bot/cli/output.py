@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
@@ -82,7 +83,15 @@ def ready_database(json_output: bool) -> str:
     from bot.settings import get_settings
 
     url = get_settings().database_url
-    shown = make_url(normalise_url(url)).render_as_string(hide_password=True)
+    parsed = make_url(normalise_url(url))
+    shown = parsed.render_as_string(hide_password=True)
+    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    # SQLite creates a missing file on connect: a read-only look must not leave an empty one behind.
+    if file not in (None, "", ":memory:") and not Path(str(file)).exists():
+        fail(
+            [Problem("DATABASE_URL", f"there is no database at {shown}: run `logdive db upgrade` first")],
+            json_output=json_output,
+        )
     heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
     try:
         with get_engine(url).connect() as connection:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -13,11 +15,19 @@ from rich.console import Console
 from bot.clock import fixed, parse_moment, utc_now
 from bot.db.engine import upgrade
 from bot.logs import configure_logging, get_logger
-from bot.runtime import InvalidSetting, MissingSettings, Runtime, check_settings, freeze_start_up_heap
+from bot.runtime import (
+    InvalidSetting,
+    MissingSettings,
+    Runtime,
+    advisories,
+    check_settings,
+    freeze_start_up_heap,
+)
 from bot.settings import Settings, get_settings
 from bot.slack import log_safety
 
 if TYPE_CHECKING:
+    import uvicorn
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
 
@@ -61,6 +71,8 @@ def _settings_for(mode: str) -> Settings:
         raise typer.Exit(2) from None
     configure_logging(settings.log_level)
     log_safety.install()
+    for advice in advisories(settings, mode):
+        err.print(f"logdive {mode}: warning: {advice}.", highlight=False, markup=False)
     return settings
 
 
@@ -126,6 +138,20 @@ async def _run_socket_mode(runtime: Runtime, bolt: AsyncApp, app_token: str) -> 
         await runtime.work.drain(timeout=5)
 
 
+def _stopping_cleanly(server: type[uvicorn.Server]) -> type[uvicorn.Server]:
+    """One rule for `serve` and `socket`: SIGTERM or SIGINT is a clean stop, exit 0. (uvicorn re-raises
+    the signal once it has shut down, which made SIGTERM exit 143.)"""
+
+    class Server(server):  # type: ignore[misc,valid-type]
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                yield
+                self._captured_signals.clear()
+
+    return Server
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
@@ -140,7 +166,7 @@ def register(app: typer.Typer) -> None:
         settings = _settings_for("serve")
         upgrade(settings.database_url)
         runtime = Runtime(settings)
-        server = uvicorn.Server(
+        server = _stopping_cleanly(uvicorn.Server)(
             uvicorn.Config(
                 create_server(runtime),
                 host=host,

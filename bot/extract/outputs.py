@@ -107,7 +107,7 @@ def inputs_of(result: ExtractionResult) -> tuple[InputRecord, ...]:
     return tuple(
         InputRecord(
             index=r.index,
-            name=r.path.name,
+            name=r.name,
             bytes=r.size,
             sha256=r.sha256,
             compressed=r.compressed,

@@ -13,8 +13,9 @@ import hashlib
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, BinaryIO
+
+from bot.extract.sources import Source
 
 BLOCK_BYTES = 4 << 20
 GZIP_MAGIC = b"\x1f\x8b"
@@ -26,7 +27,7 @@ Search = Callable[[bytes, int, int], Any]
 @dataclass(frozen=True)
 class Chunk:
     input_index: int  # 1-based position of the file on the command line (the manifest's numbering)
-    path: Path
+    source: Source
     start: int
     end: int  # exclusive; a gzip chunk covers the whole compressed file
     compressed: bool
@@ -42,31 +43,31 @@ class ReadCounts:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def is_gzip(path: Path) -> bool:
-    with path.open("rb") as handle:
+def is_gzip(source: Source) -> bool:
+    with source.open() as handle:
         return handle.read(2) == GZIP_MAGIC
 
 
-def plan_chunks(paths: list[Path], workers: int, min_chunk_bytes: int = 32 << 20) -> list[Chunk]:
+def plan_chunks(sources: list[Source], workers: int, min_chunk_bytes: int = 32 << 20) -> list[Chunk]:
     """Byte ranges for the workers.
 
     A plain file larger than its fair share (total / workers) is cut into several chunks per worker, for
     an even load and steady progress; other files stay whole, so one pass both scans and hashes them.
     """
-    sizes = [p.stat().st_size for p in paths]
+    sizes = [source.size for source in sources]
     total = sum(sizes)
     fair = total / max(1, workers)
     target = max(min_chunk_bytes, total // max(1, workers * 4))
     chunks: list[Chunk] = []
-    for index, (path, size) in enumerate(zip(paths, sizes, strict=True), start=1):
-        compressed = size > 0 and is_gzip(path)
+    for index, (source, size) in enumerate(zip(sources, sizes, strict=True), start=1):
+        compressed = size > 0 and is_gzip(source)
         if size == 0 or workers <= 1 or compressed or size <= fair * 1.1 or size < 2 * min_chunk_bytes:
-            chunks.append(Chunk(index, path, 0, size, compressed))
+            chunks.append(Chunk(index, source, 0, size, compressed))
             continue
         start = 0
         while start < size:
             end = size if size - start < target * 1.5 else start + target
-            chunks.append(Chunk(index, path, start, end, False))
+            chunks.append(Chunk(index, source, start, end, False))
             start = end
     return chunks
 
@@ -119,7 +120,7 @@ def _plain_blocks(
     next block (a seek back), so no block is ever copied to join it with a leftover. A chunk that is the
     whole file also takes the file's SHA-256 on the way, sparing a second pass.
     """
-    whole = chunk.start == 0 and chunk.end == chunk.path.stat().st_size
+    whole = chunk.start == 0 and chunk.end == chunk.source.size
     digest = hashlib.sha256() if whole else None
     for base, block, end in _plain_reads(chunk, progress):
         if digest is not None:
@@ -130,7 +131,7 @@ def _plain_blocks(
 
 
 def _plain_reads(chunk: Chunk, progress: Progress | None) -> Iterator[tuple[int, bytes, int]]:
-    with chunk.path.open("rb", buffering=0) as handle:
+    with chunk.source.open() as handle:
         pos = chunk.start
         if pos > 0:
             handle.seek(pos - 1)
@@ -160,7 +161,7 @@ def _plain_reads(chunk: Chunk, progress: Progress | None) -> Iterator[tuple[int,
 def _gzip_blocks(
     chunk: Chunk, counts: ReadCounts, progress: Progress | None
 ) -> Iterator[tuple[int, bytes, int]]:
-    with chunk.path.open("rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+    with chunk.source.open() as raw, gzip.GzipFile(fileobj=raw, mode="rb") as stream:
         offset = 0  # in the decompressed stream
         carry = b""
         consumed = 0

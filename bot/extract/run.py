@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from bot.extract.reader import Chunk, plan_chunks
 from bot.extract.scan import ChunkResult, ExtractSpec, Scanner, sha256_of
+from bot.extract.sources import Source
 from workflows.log_summary import LogSummary, SummaryBuilder
 
 # Below this much input, starting processes costs more than it saves.
@@ -40,7 +41,7 @@ class ProgressSink(Protocol):
 @dataclass
 class InputReport:
     index: int
-    path: Path
+    source: Source
     size: int
     compressed: bool
     sha256: str = ""
@@ -51,6 +52,10 @@ class InputReport:
     truncated: bool = False
     errors: list[str] = field(default_factory=list)
     kinds: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def name(self) -> str:
+        return self.source.name
 
 
 @dataclass
@@ -67,7 +72,7 @@ class ExtractionResult:
 
 
 def run_extraction(
-    paths: Sequence[Path],
+    inputs: Sequence[Path | Source],
     spec: ExtractSpec,
     *,
     entries_out: Path | None = None,
@@ -75,11 +80,25 @@ def run_extraction(
     progress: ProgressSink | None = None,
     chunk_bytes: int = 32 << 20,
     min_parallel_bytes: int = MIN_PARALLEL_BYTES,
+    dask: Any = None,
 ) -> ExtractionResult:
-    """Scan `paths` for the case in `spec`; Security's redacted entries go to `entries_out` (atomically)."""
+    """Scan `inputs` for the case in `spec`; Security's redacted entries go to `entries_out` (atomically).
+
+    `dask`: a distributed.Client to run the chunks on (bot/extract/on_dask.py); the output is the same.
+    """
     began = time.perf_counter()
-    paths = list(paths)
-    total = sum(p.stat().st_size for p in paths)
+    paths = [i if isinstance(i, Source) else Source.of_path(i) for i in inputs]
+    total = sum(p.size for p in paths)
+    if dask is not None:
+        from bot.extract.on_dask import scan_on_dask
+
+        if progress is not None:
+            progress.start(total)
+        target = entries_out if spec.write_entries else None
+        results, hashes, entries_sha, used = scan_on_dask(dask, spec, paths, target, chunk_bytes)
+        if progress is not None:
+            progress.finish()
+        return _report(paths, results, hashes, target, entries_sha, began, used)
     workers = max(1, workers or os.cpu_count() or 1)
     if total < min_parallel_bytes:
         workers = 1
@@ -104,7 +123,7 @@ def _run_here(
     spec: ExtractSpec,
     chunks: list[Chunk],
     parts: list[Path | None],
-    paths: list[Path],
+    paths: list[Source],
     progress: ProgressSink | None,
     total: int,
 ) -> tuple[list[ChunkResult], dict[int, str]]:
@@ -148,7 +167,7 @@ def _scan_task(chunk: Chunk, part: Path | None) -> ChunkResult:
             _progress_queue.put(reported[0])
 
 
-def _hash_task(index: int, path: Path) -> tuple[int, str]:
+def _hash_task(index: int, path: Source) -> tuple[int, str]:
     return index, sha256_of(path)
 
 
@@ -156,7 +175,7 @@ def _run_pool(
     spec: ExtractSpec,
     chunks: list[Chunk],
     parts: list[Path | None],
-    paths: list[Path],
+    paths: list[Source],
     progress: ProgressSink | None,
     total: int,
     workers: int,
@@ -170,9 +189,7 @@ def _run_pool(
         # Hashes first: one worker hashes while the others scan, instead of hashing alone at the end.
         # A file read whole by one scan is hashed on the way; split and gzip files by a task of their own.
         whole = {
-            c.input_index
-            for c in chunks
-            if not c.compressed and c.start == 0 and c.end == c.path.stat().st_size
+            c.input_index for c in chunks if not c.compressed and c.start == 0 and c.end == c.source.size
         }
         hashes = [
             pool.apply_async(_hash_task, (i, p)) for i, p in enumerate(paths, start=1) if i not in whole
@@ -223,7 +240,7 @@ def _join_parts(parts: list[Path | None], target: Path) -> str:
 
 
 def _report(
-    paths: list[Path],
+    paths: list[Source],
     results: list[ChunkResult],
     hashes: dict[int, str],
     entries_path: Path | None,
@@ -232,7 +249,7 @@ def _report(
     workers: int,
 ) -> ExtractionResult:
     inputs = [
-        InputReport(index=i, path=p, size=p.stat().st_size, compressed=False, sha256=hashes[i])
+        InputReport(index=i, source=p, size=p.size, compressed=False, sha256=hashes[i])
         for i, p in enumerate(paths, start=1)
     ]
     rejected: Counter[str] = Counter()

@@ -7,13 +7,16 @@ the parent joins the parts in input order. Support cases write no entries at all
 from __future__ import annotations
 
 import hashlib
+import io
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
 from bot.extract.reader import BLOCK_BYTES, Chunk, Progress, ReadCounts, candidate_lines
+from bot.extract.sources import Source
 from workflows.log_kinds import detect_kind, flatten
 from workflows.log_selection import ExtractScope, Selection, entry_time
 from workflows.log_summary import SummaryBuilder
@@ -42,6 +45,7 @@ class ChunkResult:
     redactions: Counter[str] = field(default_factory=Counter)
     summary: SummaryBuilder = field(default_factory=SummaryBuilder)
     part: Path | None = None
+    data: bytes | None = None  # the kept entries themselves, when scanned elsewhere (a Dask worker)
 
 
 class Scanner:
@@ -52,7 +56,10 @@ class Scanner:
         self.selection = Selection(spec.scope)
         self.redactor = Redactor(spec.rules)
 
-    def scan(self, chunk: Chunk, part: Path | None, progress: Progress | None = None) -> ChunkResult:
+    def scan(
+        self, chunk: Chunk, part: Path | None, progress: Progress | None = None, *, collect: bool = False
+    ) -> ChunkResult:
+        """Scan one chunk; kept entries go to `part`, or (`collect`) back in `result.data`."""
         result = ChunkResult(chunk=chunk, read=ReadCounts(), part=part if self.spec.write_entries else None)
         selection, redactor = self.selection, self.redactor
         verdict, labels_of, redact_fields, scrub = (
@@ -65,7 +72,11 @@ class Scanner:
         loads, dumps, JSONDecodeError = orjson.loads, orjson.dumps, orjson.JSONDecodeError
         pending: list[bytes] = []
         pending_bytes = 0
-        out = result.part.open("wb") if result.part is not None else None
+        out: BinaryIO | None = None
+        if result.part is not None:
+            out = result.part.open("wb")
+        elif collect and self.spec.write_entries:
+            out = io.BytesIO()
         try:
             lines = candidate_lines(chunk, selection.searches, result.read, progress)
             for offset, line in lines:
@@ -101,14 +112,16 @@ class Scanner:
         finally:
             if out is not None:
                 out.write(b"".join(pending))
+                if isinstance(out, io.BytesIO):
+                    result.data = out.getvalue()
                 out.close()
         result.redactions.update(redactor.counts)
         return result
 
 
-def sha256_of(path: Path) -> str:
+def sha256_of(source: Source) -> str:
     digest = hashlib.sha256()
-    with path.open("rb", buffering=0) as handle:
+    with source.open() as handle:
         while block := handle.read(BLOCK_BYTES):
             digest.update(block)
     return digest.hexdigest()

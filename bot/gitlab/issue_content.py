@@ -3,6 +3,7 @@ the case and its events, rendered by bot.gitlab.templates (which neutralises eve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,8 @@ DECISIONS = {
     "ineligible": "Not eligible",
 }
 ROUTES = {Route.SUPPORT.value: "Support", Route.SECURITY.value: "SIRT"}
+# A Slack user id -> that person's display name, or None (bot.slack.people.SlackNames).
+Names = Callable[[str], str | None]
 
 
 def case_marker(case_id: int) -> GitLabMarkdown:
@@ -45,8 +48,9 @@ def event_marker(event_id: int) -> GitLabMarkdown:
     return marker("event", event_id)
 
 
-def actor_name(actor: str | None) -> str:
-    """Who did something, for a GitLab reader: Slack ids and CLI users are not GitLab users."""
+def actor_name(actor: str | None, names: Names | None = None) -> str:
+    """Who did something, for a GitLab reader: Slack ids and CLI users are not GitLab users. A Slack
+    person is named by their Slack display name when `names` knows it."""
     if not actor or actor == "system":
         return "Logdive"
     kind, _, name = actor.partition(":")
@@ -54,7 +58,8 @@ def actor_name(actor: str | None) -> str:
         return f"{name} (GitLab)"
     if name and kind == "cli":
         return f"{name} (CLI)"
-    return f"Slack user {actor}"
+    shown = names(actor) if names is not None else None
+    return f"{shown} (Slack)" if shown else f"Slack user {actor}"
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,9 @@ class Rendered:
     body: str
 
 
-def sirt_issue(session: Session, case: Case, *, sirt_handle: str, thread_url: str | None) -> Rendered:
+def sirt_issue(
+    session: Session, case: Case, *, sirt_handle: str, thread_url: str | None, names: Names | None = None
+) -> Rendered:
     assert case.id is not None
     request = case.request or {}
     resources = request.get("resources") or {}
@@ -71,7 +78,7 @@ def sirt_issue(session: Session, case: Case, *, sirt_handle: str, thread_url: st
     start, end = window.get("start"), window.get("end")
     days = (datetime.fromisoformat(end) - datetime.fromisoformat(start)).days if start and end else "?"
     label = case_label(case.id)
-    exception = _exception(session, case)
+    exception = _exception(session, case, names)
     context: dict[str, Any] = {
         "marker": case_marker(case.id),
         "sirt_handle": mention(sirt_handle),
@@ -111,7 +118,7 @@ def sirt_issue(session: Session, case: Case, *, sirt_handle: str, thread_url: st
     return Rendered(title, render("sirt_issue", **context))
 
 
-def _exception(session: Session, case: Case) -> dict[str, Any] | None:
+def _exception(session: Session, case: Case, names: Names | None = None) -> dict[str, Any] | None:
     events = session.exec(
         select(CaseEvent)
         .where(
@@ -127,15 +134,17 @@ def _exception(session: Session, case: Case) -> dict[str, Any] | None:
         (e for e in reversed(events) if e.kind == "exception_requested" and e.id < approved.id), None
     )
     return {
-        "requested_by": actor_name(requested.actor) if requested else "—",
+        "requested_by": actor_name(requested.actor, names) if requested else "—",
         "request_reason": (requested.data or {}).get("reason") if requested else "—",
-        "approver": actor_name(approved.actor),
+        "approver": actor_name(approved.actor, names),
         "at": approved.at,
         "reason": (approved.data or {}).get("reason"),
     }
 
 
-def event_note(case: Case, event: CaseEvent, *, gap_url: str | None = None) -> str:
+def event_note(
+    case: Case, event: CaseEvent, *, gap_url: str | None = None, names: Names | None = None
+) -> str:
     assert case.id is not None and event.id is not None
     data = event.data or {}
     return render(
@@ -143,14 +152,14 @@ def event_note(case: Case, event: CaseEvent, *, gap_url: str | None = None) -> s
         marker=event_marker(event.id),
         kind=event.kind,
         label=case_label(case.id),
-        actor=actor_name(event.actor),
+        actor=actor_name(event.actor, names),
         role=event.actor_role,
         from_state=event.from_state,
         to_state=event.to_state,
         summary=data.get("summary"),
         reason=data.get("reason"),
         rules=list(data.get("rules") or ()),
-        requested_by=actor_name(data["requested_by"]) if data.get("requested_by") else None,
+        requested_by=actor_name(data["requested_by"], names) if data.get("requested_by") else None,
         missing=list((data.get("report") or {}).get("missing") or ()),
         details=(data.get("report") or {}).get("details") or None,
         next_update_due=case.next_update_due,

@@ -28,6 +28,7 @@ from bot.logs import get_logger
 from bot.outbox_watch import OutboxWatch
 from bot.settings import Settings
 from bot.slack.links import ThreadLinks
+from bot.slack.people import SlackNames
 from workflows.audit_gap import (
     GapReport,
     IdentityLeak,
@@ -68,7 +69,9 @@ class GitLabDelivery:
         clock: Clock = utc_now,
         lease_seconds: float = 120.0,
         writer: IssueWriter | None = None,
+        names: issue_content.Names | None = None,
     ) -> None:
+        self.names = names  # Slack display names for the people notes name
         self.settings = settings
         self.database_url = database_url
         self.thread_links = thread_links or ThreadLinks(None, settings.slack_workspace_url)
@@ -134,7 +137,11 @@ class GitLabDelivery:
             case = cases.get_case(session, case_id)
             thread_url = self.thread_links.url(case.slack_channel, case.slack_thread_ts)
             content = issue_content.sirt_issue(
-                session, case, sirt_handle=self.settings.sirt_group_handle, thread_url=thread_url
+                session,
+                case,
+                sirt_handle=self.settings.sirt_group_handle,
+                thread_url=thread_url,
+                names=self.names,
             )
             labels = list(self.labels.for_case(case.state, case.route))
         issue = self.writer.create(
@@ -198,7 +205,8 @@ class GitLabDelivery:
             return f"{key}\n{payload['body']}", note_is_internal(event.kind), key, changed
         if event.kind not in NOTE_EVENTS:
             return None, False, key, changed
-        return issue_content.event_note(case, event), note_is_internal(event.kind), key, changed
+        note = issue_content.event_note(case, event, names=self.names)
+        return note, note_is_internal(event.kind), key, changed
 
     # --- the Audit Events gap issue ------------------------------------------------------------
 
@@ -329,6 +337,7 @@ def register(runtime: Runtime, *, writer: IssueWriter | None = None) -> GitLabDe
         clock=runtime.clock,
         lease_seconds=runtime.lease_seconds,
         writer=writer,
+        names=SlackNames(runtime.web, runtime.settings.role_cache_seconds),
     )
     runtime.handlers.update(delivery.handlers())
     runtime.on_done.update(delivery.on_done())

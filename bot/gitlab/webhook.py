@@ -62,15 +62,16 @@ class HookEvent:
 
 def summarise(event: str, payload: dict[str, Any]) -> HookEvent | None:
     """The parts of an Issue or Note hook Logdive acts on; None for anything else (a note on a merge
-    request, a snippet or a commit)."""
-    project = payload.get("project") or {}
-    user = payload.get("user") or {}
-    attributes = payload.get("object_attributes") or {}
+    request, a snippet or a commit). Read fail-closed: a field of another type than GitLab documents
+    counts as absent."""
+    project = _object(payload.get("project"))
+    user = _object(payload.get("user"))
+    attributes = _object(payload.get("object_attributes"))
     common = {
         "project_id": _int(project.get("id") or payload.get("project_id")),
-        "project_path": str(project.get("path_with_namespace") or ""),
+        "project_path": _text(project.get("path_with_namespace")),
         "user_id": _int(user.get("id")),
-        "username": str(user.get("username") or ""),
+        "username": _text(user.get("username")),
     }
     if event in ("Issue Hook", "Confidential Issue Hook"):
         iid = _int(attributes.get("iid"))
@@ -79,41 +80,52 @@ def summarise(event: str, payload: dict[str, Any]) -> HookEvent | None:
         return HookEvent(
             kind="issue",
             issue_iid=iid,
-            action=str(attributes.get("action") or "update"),
-            url=attributes.get("url"),
+            action=_text(attributes.get("action")) or "update",
+            url=_text(attributes.get("url")) or None,
             **common,
         )
     if attributes.get("noteable_type") != "Issue":
         return None
-    iid = _int((payload.get("issue") or {}).get("iid"))
+    iid = _int(_object(payload.get("issue")).get("iid"))
     if iid is None:
         return None
-    text = str(attributes.get("note") or "")
+    text = _text(attributes.get("note"), limit=100_000)
     first = next((line for line in text.splitlines() if line.strip()), "")
     return HookEvent(
         kind="note",
         issue_iid=iid,
-        action=str(attributes.get("action") or "create"),
-        url=attributes.get("url"),
+        action=_text(attributes.get("action")) or "create",
+        url=_text(attributes.get("url")) or None,
         note_id=_int(attributes.get("id")),
         note_first_line=first[:200],
-        system=bool(attributes.get("system")),
+        system=attributes.get("system") is True,
         **common,
     )
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any, limit: int = 2000) -> str:
+    """A string field, cut to `limit`; anything else (a number, a list, null) is absent."""
+    return value[:limit] if isinstance(value, str) else ""
+
+
 def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
+    """An id or iid: a non-negative integer GitLab could have sent (bools and huge numbers are absent)."""
+    if isinstance(value, bool):
         return None
+    if isinstance(value, str) and value.isdecimal() and len(value) <= 18:
+        value = int(value)
+    return value if isinstance(value, int) and 0 <= value < 2**63 else None
 
 
 def is_own(event: str, payload: dict[str, Any]) -> bool:
     """A note Logdive wrote (its marker is the first thing in it)."""
     if event not in ("Note Hook", "Confidential Note Hook"):
         return False
-    return str((payload.get("object_attributes") or {}).get("note") or "").startswith(OWN_MARKER)
+    return _text(_object(payload.get("object_attributes")).get("note"), limit=100).startswith(OWN_MARKER)
 
 
 def record_delivery(database_url: str, uuid: str, hook: HookEvent, now: Any) -> bool:
@@ -152,7 +164,8 @@ def endpoint(runtime: Runtime) -> Any:
             payload = json.loads(body)
             if not isinstance(payload, dict):
                 raise ValueError("not an object")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
+            log.warning("gitlab.webhook_malformed", length=len(body))
             return JSONResponse({"error": "the body is not a JSON object"}, status_code=400)
         hook = summarise(event, payload)
         if hook is None or is_own(event, payload):

@@ -13,7 +13,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
-from bot.slack import actions, commands, events, log_safety, options, views
+from bot.slack import actions, commands, events, log_safety, malformed, options, views
 from bot.slack.deps import SlackDeps
 
 
@@ -44,6 +44,7 @@ def create_app(
         context["deps"] = deps
         await next()
 
+    malformed.register(app)  # before any listener: a request of the wrong shape never reaches one
     for kind in (commands, views, actions, options, events):
         kind.register(app)
     return app

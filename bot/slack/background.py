@@ -13,7 +13,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from bot.logs import get_logger
+from bot.logs import describe_error, get_logger
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -40,7 +40,7 @@ class Background:
                 "slack.background_failed",
                 task=task.get_name(),
                 error=type(exc).__name__,
-                detail=str(exc)[:300],
+                detail=describe_error(exc)[:300],
             )
 
     async def gitlab(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -35,7 +35,7 @@ _PERMANENT = {
 }
 
 
-def case_view(session: Session, case: Case) -> CaseView:
+def case_view(session: Session, case: Case, gitlab_url: str | None = None) -> CaseView:
     latest = session.exec(
         select(CaseEvent.kind)
         .where(
@@ -44,13 +44,18 @@ def case_view(session: Session, case: Case) -> CaseView:
         )
         .order_by(col(CaseEvent.id).desc())
     ).first()
-    return CaseView(label=cases.case_label(case.id or 0), exception_pending=latest == "exception_requested")
+    return CaseView(
+        label=cases.case_label(case.id or 0),
+        exception=latest.removeprefix("exception_") if latest else None,
+        gitlab_url=gitlab_url,
+    )
 
 
 class SlackDelivery:
-    def __init__(self, client: WebClient, database_url: str) -> None:
+    def __init__(self, client: WebClient, database_url: str, gitlab_url: str | None = None) -> None:
         self._client = client
         self._url = database_url
+        self._gitlab_url = gitlab_url  # links into it are shown as links; None: no links at all
 
     def handlers(self) -> dict[str, outbox.Handler]:
         return {THREAD_POST: self.thread_post, CASE_REFRESH: self.refresh}
@@ -61,7 +66,7 @@ class SlackDelivery:
     def thread_post(self, item: OutboxItem) -> dict[str, Any]:
         with session_scope(self._url) as session:
             case = cases.get_case(session, int(item.payload["case_id"]))
-            view = case_view(session, case)
+            view = case_view(session, case, self._gitlab_url)
             event = session.get(CaseEvent, item.payload["event_id"]) if item.payload.get("event_id") else None
             if item.payload.get("message") == "case_opened":
                 if case.slack_thread_ts:  # posted already (a delivery repeated after a lost lease)
@@ -91,7 +96,7 @@ class SlackDelivery:
             case = cases.get_case(session, int(item.payload["case_id"]))
             if not case.slack_thread_ts:
                 raise RuntimeError("the case message is not posted yet")
-            text, blocks = case_message(case, case_view(session, case))
+            text, blocks = case_message(case, case_view(session, case, self._gitlab_url))
             channel, ts = case.slack_channel, case.slack_thread_ts
         self._call("chat_update", channel=channel, ts=ts, text=text, blocks=blocks)
         return {"channel": channel, "ts": ts}

@@ -8,11 +8,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
+from bot.slack import view_state
 from workflows.catalog import Catalog
 from workflows.request import REQUEST_RULE, LogDiveRequest
 
@@ -65,25 +65,15 @@ def block_for(location: tuple[Any, ...]) -> str:
     return parts[0] if parts and parts[0] in _FIELD_BLOCKS else DESCRIPTION
 
 
-def _element(values: Mapping[str, Any], block_id: str) -> Mapping[str, Any]:
-    # One element per input block; its action id is the block id.
-    return (values.get(block_id) or {}).get(block_id) or {}
-
-
 def _text(values: Mapping[str, Any], block_id: str) -> str:
-    return (_element(values, block_id).get("value") or "").strip()
+    return view_state.text(values, block_id).strip()
 
 
 def _list(values: Mapping[str, Any], block_id: str) -> list[str]:
     return [part for part in _SPLIT.split(_text(values, block_id)) if part]
 
 
-def _selected(values: Mapping[str, Any], block_id: str) -> list[str]:
-    element = _element(values, block_id)
-    options = element.get("selected_options")
-    if options is None and element.get("selected_option"):
-        options = [element["selected_option"]]
-    return [str(option.get("value")) for option in options or []]
+_selected = view_state.selected
 
 
 def hours_value(hours: float) -> str:
@@ -103,17 +93,12 @@ def _accepted_hours(values: Mapping[str, Any]) -> tuple[float | None, str | None
     return None, "Not an offered figure: untick the box and tick it again, or narrow the scope."
 
 
-def _moment(values: Mapping[str, Any], block_id: str) -> datetime | None:
-    stamp = _element(values, block_id).get("selected_date_time")
-    return datetime.fromtimestamp(int(stamp), UTC) if stamp is not None else None
-
-
 def read_submission(
     values: Mapping[str, Any], catalog: Catalog
 ) -> tuple[LogDiveRequest | None, dict[str, str]]:
     """The request the modal describes, or the errors to show, keyed by block id."""
     errors: dict[str, str] = {}
-    start, end = _moment(values, WINDOW_START), _moment(values, WINDOW_END)
+    start, end = view_state.moment(values, WINDOW_START), view_state.moment(values, WINDOW_END)
     if start is None:
         errors[WINDOW_START] = "Pick the start of the window."
     if end is None:

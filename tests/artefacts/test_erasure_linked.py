@@ -18,6 +18,7 @@ from bot.artefacts import erasure
 from bot.artefacts.store import LocalDirectoryStore
 from bot.db.engine import get_engine, session_scope
 from bot.gitlab.webhook import WEBHOOK, is_own, record_delivery, summarise
+from bot.sandbox.gitlab import REPORTER
 from tests.artefacts.conftest import planted_request
 from tests.gitlab_issues.conftest import (
     SIRT_PROJECT,
@@ -31,7 +32,6 @@ from tests.gitlab_issues.conftest import (
     settings_for,
     world,  # noqa: F401 -- the fixture, for pytest
 )
-from tests.gitlab_standin import REPORTER
 from tests.gitlab_standin.fixtures import gitlab_standin  # noqa: F401 -- the fixture, for pytest
 from workflows.audit_gap import GapReport
 from workflows.review import Person

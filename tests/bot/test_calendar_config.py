@@ -94,3 +94,14 @@ def test_toml_dates_and_times_are_accepted(tmp_path: Path) -> None:
     assert add_business_hours(datetime(2026, 6, 1, tzinfo=UTC), 1, calendar) == datetime(
         2026, 6, 1, 9, 30, tzinfo=UTC
     )
+
+
+def test_support_route_cases_see_holidays() -> None:
+    """The support route's team has a calendar of its own with public holidays, not the bare default."""
+    from bot.cadence_service import ROUTE_TEAMS
+
+    support = calendar_for(ROUTE_TEAMS["support"], "Europe/Berlin")
+    assert support != calendar_for(None, "Europe/Berlin")
+    assert not is_working_day(date(2026, 11, 26), support)  # Thanksgiving
+    assert not is_working_day(date(2026, 12, 25), support)
+    assert is_working_day(date(2026, 11, 27), support)

@@ -1,7 +1,8 @@
 """A small world for timed-work tests: the case service, the Slack stand-in, senders, and a clock passed in.
 
-Times: Monday 23 November 2026 onwards. Support-route cases run on the default calendar (UTC, Mon–Fri
-09:00–17:00: calendar.toml has no `support` team); security-route cases on SIRT's (every weekday hour).
+Times: Monday 23 November 2026 onwards. Support-route cases run on the `support` calendar (UTC, Mon–Fri
+09:00–17:00, US holidays: Thursday 26 November is Thanksgiving); security-route cases on SIRT's (every
+weekday hour).
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from sqlmodel import col, select
 from bot import cases
 from bot.db.engine import session_scope
 from bot.db.models import CaseEvent, OutboxItem, ScheduledWork
+from bot.sandbox.slack import SlackStandIn
+from bot.sandbox.slack.server import SlackCall
 from bot.scheduler import TimedWorkReport, TimedWorkSender
 from bot.settings import Settings
 from bot.slack.delivery import SlackDelivery, remember_thread
 from tests.services.conftest import make_assessment, make_request
-from tests.slack_standin import SlackStandIn
-from tests.slack_standin.server import SlackCall
 from workflows.assessment import Route
 from workflows.states import CaseState, Role
 

@@ -9,9 +9,9 @@ import pytest
 
 from bot.cadence_service import ROUTE_TEAMS
 from bot.calendar_config import calendar_for
+from bot.sandbox.slack import SlackStandIn
 from tests.slack.cases_setup import make_case
 from tests.slack.harness import GROUPS, SUPPORT, USERS, Bot, FactsDirectory, start_bot, stop_bot
-from tests.slack_standin import SlackStandIn
 from workflows.business_calendar import add_business_hours
 
 

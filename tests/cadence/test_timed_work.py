@@ -103,13 +103,14 @@ def test_the_clock_pauses_while_the_case_waits_on_the_customer(world: World) -> 
         assert world.tick(moment).claimed == 0
 
     # Resumed Wednesday 12:00 after 16 business hours waiting (Mon 5 + Tue 8 + Wed 3): the update is
-    # due 28 business hours after the claim, Thursday 14:00.
+    # due 28 business hours after the claim: Friday 14:00, Thursday being Thanksgiving (Support's
+    # calendar keeps US public holidays).
     world.move(case_id, CaseState.INVESTIGATING, at(25, 12))
     resumed = world.case(case_id)
     assert (resumed.paused_at, resumed.paused_business_hours) == (None, 16.0)
-    assert resumed.next_update_due == at(26, 14)
-    assert world.tick(at(26, 13, 59)).claimed == 0
-    assert world.tick(at(26, 14)).sent_by_kind == {"update_reminder": 1}
+    assert resumed.next_update_due == at(27, 14)
+    assert world.tick(at(27, 13, 59)).claimed == 0
+    assert world.tick(at(27, 14)).sent_by_kind == {"update_reminder": 1}
     assert len(world.thread_posts(case_id)) == 1
 
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from bot.sandbox.gitlab.server import GitLabStandIn
+from bot.sandbox.gitlab.state import DEVELOPER, OWNER
 from tests.gitlab_standin.fixtures import gitlab_standin  # noqa: F401 -- the fixture
-from tests.gitlab_standin.server import GitLabStandIn
-from tests.gitlab_standin.state import DEVELOPER, OWNER
 
 LOGDIVE = Path(sys.executable).with_name("logdive")
 

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bot.sandbox.gitlab.server import GitLabStandIn
 from tests.cli.conftest import Run
 from tests.cli.conftest import request_data as _request
-from tests.gitlab_standin.server import GitLabStandIn
 
-RULE_IDS = ["plan", "requester", "ownership", "window", "scope", "log_sources"]
+RULE_IDS = ["instance", "plan", "requester", "ownership", "window", "scope", "log_sources"]
 
 
 def test_an_eligible_request_exits_0_with_every_rule_and_its_route(check: Any) -> None:

@@ -13,9 +13,9 @@ import pytest
 
 from bot.catalog import load_catalog
 from bot.cli.request_file import MAX_BYTES, MAX_DEPTH, MAX_VALUES
+from bot.sandbox.gitlab.server import GitLabStandIn
 from bot.slack.intake_form import WINDOW_END, read_submission
 from tests.cli.conftest import request_data as _request
-from tests.gitlab_standin.server import GitLabStandIn
 from tests.slack.harness import form_values
 from workflows.policy import EligibilityPolicy
 from workflows.request import MOMENTS_ALLOWED, WINDOW_ORDER_MESSAGE

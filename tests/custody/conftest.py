@@ -23,11 +23,11 @@ from bot.artefacts.store import LocalDirectoryStore
 from bot.artefacts.vault import Vault
 from bot.db.engine import session_scope
 from bot.db.models import Artefact
+from bot.sandbox.slack import SlackStandIn
 from tests.gitlab_issues.conftest import world  # noqa: F401 -- the fixture, for the SIRT-issue tests
 from tests.gitlab_standin.fixtures import gitlab_standin  # noqa: F401 -- the fixture, for pytest
 from tests.slack.cases_setup import request
 from tests.slack.harness import CASE_CHANNEL, Bot, FactsDirectory, start_bot, stop_bot
-from tests.slack_standin import SlackStandIn
 from workflows.eligibility import evaluate
 from workflows.retention import ArtefactKind
 from workflows.states import CaseState, Role

@@ -7,6 +7,7 @@ from bot import cases
 from bot.artefacts import erasure
 from bot.artefacts.store import LocalDirectoryStore
 from bot.db.engine import session_scope
+from bot.sandbox.gitlab.issues import Note
 from tests.gitlab_issues.conftest import (
     World,
     drain,
@@ -15,7 +16,6 @@ from tests.gitlab_issues.conftest import (
     runtime_for,
     settings_for,
 )
-from tests.gitlab_standin.issues import Note
 from workflows.review import Person
 from workflows.states import CaseState, Role
 

@@ -14,9 +14,10 @@ import pytest
 
 from bot.artefacts import service
 from bot.db.engine import session_scope
+from bot.sandbox.slack import SlackStandIn
 from tests.custody.conftest import KEY_RING, OWNER, SUP2, investigating_case
+from tests.gitlab_issues.conftest import World
 from tests.slack.harness import Bot, FactsDirectory, start_bot, stop_bot
-from tests.slack_standin import SlackStandIn
 
 
 def audit_line(when: datetime, path: str, event: str = "member_updated") -> bytes:
@@ -48,13 +49,15 @@ def logs(tmp_path: Path) -> Path:
 
 @pytest.fixture(params=["present", "missing"])
 def bot(request: pytest.FixtureRequest, database_url: str, slack_standin: SlackStandIn, tmp_path: Path,
-        logs: Path) -> Iterator[Bot]:  # fmt: skip
-    sources = str(logs / "audit-{date}.log")
-    if request.param == "missing":
-        sources += "," + str(logs / "nothing-here-{date}.log")
+        logs: Path, world: World) -> Iterator[Bot]:  # fmt: skip
+    state = world.standin.state
+    state.add_project("acme-corp/api")  # GitLab resolves the scope's ids when the run starts
+    state.add_token("glpat-standin", state.user_for_token(world.standin.token))  # the bot's token
+    present = {"audit_json": str(logs / "audit-{date}.log")}
+    sources = present if request.param == "present" else {"audit_json": str(logs / "nothing-here-{date}.log")}
     running, server, thread = start_bot(
         database_url, slack_standin, FactsDirectory(), artefact_key=KEY_RING, artefact_dir=tmp_path / "store",
-        log_sources=sources,
+        log_sources=sources, gitlab_url=world.standin.url,
     )  # fmt: skip
     running.sources_present = request.param == "present"  # type: ignore[attr-defined]
     yield running
@@ -106,12 +109,10 @@ def test_run_logdive_from_the_thread(bot: Bot, logs: Path) -> None:
         stored = service.list_artefacts(session, case_id)
     if bot.sources_present:  # type: ignore[attr-defined]
         assert "done" in text and "2 entries kept" in text and "1 artefact(s) sealed" in text
-        [run] = [e for e in bot.events(case_id) if e.kind == "log_dive_run"]
+        [run] = [e for e in bot.events(case_id) if e.kind == "extract_run"]
         [source] = list(logs.iterdir())
-        assert (
-            run.actor == OWNER
-            and run.data["inputs"][0]["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
-        )
+        assert run.data["operator"] == OWNER
+        assert run.data["inputs"][0]["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
         [summary] = stored
         assert summary.kind == "automated_analysis" and summary.submitted_sha256 is None  # unreviewed
         assert summary.details == {"entries_kept": 2, "redactions": summary.details["redactions"]}
@@ -119,8 +120,12 @@ def test_run_logdive_from_the_thread(bot: Bot, logs: Path) -> None:
         bot.wait(lambda: [m for m in bot.slack.messages.values() if m.get("thread_ts") == thread
                           and f"artefact {summary.id} " in str(m.get("blocks"))])  # fmt: skip
     else:
-        assert "failed: log source" in text and "nothing-here-" in text and "Nothing else changed" in text
-        assert stored == [] and "log_dive_failed" in kinds and "log_dive_run" not in kinds
+        assert (
+            "failed: no log file exists" in text
+            and "nothing-here-" in text
+            and "Nothing else changed" in text
+        )
+        assert stored == [] and "log_dive_failed" in kinds and "extract_run" not in kinds
         assert bot.case(case_id).state == "investigating"
     # Progress redraws of the one message come at most every few seconds.
     updates = [c.at for c in bot.slack.calls_to("chat.update") if "Log-dive for" in str(c.args.get("text"))]

@@ -15,12 +15,12 @@ from sqlmodel import select
 
 from bot.db.engine import session_scope
 from bot.db.models import ArtefactApproval
+from bot.sandbox.slack import SlackStandIn
 from tests.custody.conftest import KEY_RING, NOBODY, OWNER, SIRT, investigating_case, store
 from tests.custody.test_slack_flow import card_for, click, told
 from tests.oidc_standin import Login, OidcStandIn
 from tests.oidc_standin.server import CLIENT_ID, CLIENT_SECRET
 from tests.slack.harness import Bot, FactsDirectory, start_bot, stop_bot
-from tests.slack_standin import SlackStandIn
 
 PUBLIC = "https://logdive.example.test"
 

@@ -12,13 +12,17 @@ import pytest
 from bot.catalog import load_catalog
 from bot.extract.run import ExtractionResult, run_extraction
 from bot.extract.scan import ExtractSpec
+from bot.sandbox.gitlab.server import GitLabStandIn
+from bot.sandbox.gitlab.state import DEVELOPER, OWNER
 from tests.extract import synthetic
+from tests.gitlab_standin.fixtures import gitlab_standin  # noqa: F401 -- the fixture
 from workflows.assessment import Route
 from workflows.catalog import Catalog
 from workflows.log_selection import ExtractScope
 from workflows.pseudonyms import case_key
 from workflows.redaction import RedactionRules
 from workflows.request import LogDiveRequest
+from workflows.tenancy import KnownIds
 
 EVENT_TYPES = ["sign_ins", "permission_changes"]
 
@@ -38,11 +42,11 @@ def make_spec(
     route: Route = Route.SECURITY,
     *,
     case: str = "LD-1",
-    user_ids: tuple[int, ...] = (),
+    known: KnownIds | None = None,
 ) -> ExtractSpec:
     return ExtractSpec(
-        scope=ExtractScope.from_request(request, catalog, user_ids),
-        rules=RedactionRules.for_case(request, route, case_key(case), own_user_ids=user_ids),
+        scope=ExtractScope.from_request(request, catalog, known),
+        rules=RedactionRules.for_case(request, route, case_key(case), known),
         write_entries=route is Route.SECURITY,
     )
 
@@ -91,3 +95,31 @@ def extract(tmp_path: Path) -> Extract:
         return result, entries, out
 
     return run
+
+
+@pytest.fixture
+def gitlab(gitlab_standin: GitLabStandIn) -> GitLabStandIn:  # noqa: F811 -- uses the fixture
+    """The planted case's customer in the GitLab stand-in: its group, projects and people."""
+    state = gitlab_standin.state
+    acme = state.add_group(synthetic.CUSTOMER, plan="premium")
+    state.add_group(synthetic.GROUP)
+    state.add_project(synthetic.PROJECT)
+    state.add_project(f"{synthetic.GROUP}/svc")
+    alice, bob = state.add_user(synthetic.REQUESTER), state.add_user(synthetic.SCOPE_USER)
+    state.add_member(acme, alice, OWNER)
+    state.add_member(acme, bob, DEVELOPER)
+    state.add_group("beta-inc", plan="ultimate")
+    state.add_project("beta-inc/secret-merger-2027")
+    return gitlab_standin
+
+
+@pytest.fixture
+def gitlab_env(gitlab: GitLabStandIn, monkeypatch: pytest.MonkeyPatch) -> GitLabStandIn:
+    """GITLAB_URL and GITLAB_TOKEN pointing at the stand-in, for commands run in this process."""
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("GITLAB_URL", gitlab.url)
+    monkeypatch.setenv("GITLAB_TOKEN", gitlab.token)
+    monkeypatch.setenv("LOGDIVE_GITLAB_MAX_RETRIES", "0")
+    get_settings.cache_clear()
+    return gitlab

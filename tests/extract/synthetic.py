@@ -267,7 +267,7 @@ def scenarios() -> list[Scenario]:
             ], **{"meta.user": SCOPE_USER, "meta.project": FOREIGN.OTHER_PROJECT,
                   "meta.root_namespace": FOREIGN.OTHER_NAMESPACE, "meta.remote_ip": SCOPE_USER_IP,
                   "meta.client_id": f"user/{SCOPE_USER_ID}"},
-        ), True, False),
+        ), False, False),
         Scenario("failed sign-in attempt for the scope user, by a foreign IP, with a form password", production(
             method="POST", path="/users/sign_in", controller="SessionsController", action="create", status=302,
             username=None, user_id=None, remote_ip=FOREIGN.IP6, params=[

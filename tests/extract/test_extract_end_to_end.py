@@ -13,6 +13,7 @@ from tests.extract import synthetic
 from tests.extract.conftest import EVENT_TYPES, Extract, make_request, make_spec
 from workflows.assessment import Route
 from workflows.catalog import Catalog
+from workflows.tenancy import KnownIds
 
 NOW = synthetic.WINDOW[1]
 
@@ -62,7 +63,13 @@ def test_counts_per_input_file(catalog: Catalog, planted_logs: list[Path], extra
         assert report.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     # per copy of the scenarios (inputs 1 and 3): two times at the window's edges; the look-alike
     # project, the customer's other project and the free-text mention; the line of no known kind
-    assert result.rejected == {"outside_window": 2 * 2, "out_of_scope": 2 * 3, "unknown_kind": 2 * 1}
+    # the scope user in another customer's project: in scope by user, dropped for its tenancy
+    assert result.rejected == {
+        "outside_window": 2 * 2,
+        "out_of_scope": 2 * 3,
+        "other_tenant": 2 * 1,
+        "unknown_kind": 2 * 1,
+    }
 
 
 def test_event_types_select_by_audit_name_controller_and_route(
@@ -119,7 +126,7 @@ def test_known_user_ids_keep_the_customer_users_own_audit_identity(
     catalog: Catalog, planted_logs: list[Path], extract: Extract
 ) -> None:
     request = make_request()
-    spec = make_spec(catalog, request, user_ids=(synthetic.SCOPE_USER_ID,))
+    spec = make_spec(catalog, request, known=KnownIds(users={synthetic.SCOPE_USER: synthetic.SCOPE_USER_ID}))
     _, entries, _ = extract(planted_logs[:1], spec)
     audit = next(e for e in entries if e["correlation_id"] == "case-06")
     assert audit["author_id"] == synthetic.SCOPE_USER_ID

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from bot.extract import reader
 from bot.extract.reader import Chunk, ReadCounts, candidate_lines, plan_chunks
+from bot.extract.sources import Source
 
 _EVERY_LINE = re2.compile(rb"L").search  # every generated line starts with L
 
@@ -45,7 +46,8 @@ def test_chunks_cut_anywhere_give_every_line_once(
     path = tmp_path_factory.mktemp("cuts") / "log"
     path.write_bytes(data)
     points = sorted({0, len(data), *(c for c in cuts if c < len(data))})
-    chunks = [Chunk(1, path, start, end, False) for start, end in itertools.pairwise(points)]
+    source = Source.of_path(path)
+    chunks = [Chunk(1, source, start, end, False) for start, end in itertools.pairwise(points)]
     original = reader.BLOCK_BYTES
     reader.BLOCK_BYTES = block  # small blocks: lines straddle them, some lines are longer than one
     try:
@@ -64,10 +66,11 @@ def test_gzip_reads_like_plain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     plain, packed = tmp_path / "a.log", tmp_path / "a.log.1"
     plain.write_bytes(data)
     packed.write_bytes(gzip.compress(data[:4000]) + gzip.compress(data[4000:]))  # two members, as logrotate
-    assert reader.is_gzip(packed) and not reader.is_gzip(plain)
-    (chunk,) = plan_chunks([packed], workers=2)
+    plain_source, packed_source = Source.of_path(plain), Source.of_path(packed)
+    assert reader.is_gzip(packed_source) and not reader.is_gzip(plain_source)
+    (chunk,) = plan_chunks([packed_source], workers=2)
     assert chunk.compressed
-    assert _read([chunk]) == _read(plan_chunks([plain], workers=1))
+    assert _read([chunk]) == _read(plan_chunks([plain_source], workers=1))
 
 
 def test_plan_splits_plain_files_only(tmp_path: Path) -> None:
@@ -75,7 +78,8 @@ def test_plan_splits_plain_files_only(tmp_path: Path) -> None:
     plain.write_bytes(b"L\n" * 50_000)
     packed.write_bytes(gzip.compress(b"L\n" * 50_000))
     empty.write_bytes(b"")
-    chunks = plan_chunks([plain, packed, empty], workers=2, min_chunk_bytes=10_000)
+    sources = [Source.of_path(p) for p in (plain, packed, empty)]
+    chunks = plan_chunks(sources, workers=2, min_chunk_bytes=10_000)
     by_file = {i: [c for c in chunks if c.input_index == i] for i in (1, 2, 3)}
     assert len(by_file[1]) > 1 and by_file[1][0].start == 0 and by_file[1][-1].end == 100_000
     assert all(a.end == b.start for a, b in zip(by_file[1], by_file[1][1:], strict=False))
@@ -89,8 +93,9 @@ def test_whole_file_chunks_carry_their_sha256(tmp_path: Path) -> None:
     path = tmp_path / "a.log"
     path.write_bytes(b"L1\nL2\nL3")
     counts = ReadCounts()
-    list(candidate_lines(Chunk(1, path, 0, path.stat().st_size, False), [_EVERY_LINE], counts))
+    source = Source.of_path(path)
+    list(candidate_lines(Chunk(1, source, 0, source.size, False), [_EVERY_LINE], counts))
     assert counts.sha256 == hashlib.sha256(b"L1\nL2\nL3").hexdigest()
     part = ReadCounts()
-    list(candidate_lines(Chunk(1, path, 0, 3, False), [_EVERY_LINE], part))
+    list(candidate_lines(Chunk(1, source, 0, 3, False), [_EVERY_LINE], part))
     assert part.sha256 is None  # a part of a file cannot vouch for the whole

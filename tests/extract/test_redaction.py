@@ -1,7 +1,7 @@
 """Redaction rules: allowlisted fields, pseudonyms for foreign identifiers, secrets and internals removed.
 
-Property tests: redaction is idempotent; a planted secret or foreign identifier never reaches the output;
-pseudonyms are stable within a case and differ across cases.
+Property tests: redaction by one Redactor is idempotent; a planted secret or foreign identifier never
+reaches the output; pseudonyms are stable within a case and differ across cases.
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ def test_internal_addresses_are_dropped(address: str) -> None:
     ],
 )
 def test_free_text_that_is_not_an_identifier_stays(text: str, must_stay: str) -> None:
-    assert must_stay in _redact(synthetic.application(message=text))["message"]
+    assert must_stay in _redact(synthetic.production(ua=text))["ua"]
 
 
 def test_free_text_secrets_and_identifiers() -> None:
@@ -165,10 +165,41 @@ def test_free_text_secrets_and_identifiers() -> None:
         f" | password={SECRETS.FORM_PASSWORD}&next=1 | {SECRETS.JWT} | {FOREIGN.EMAIL} | {FOREIGN.IP4} |"
         f' [{FOREIGN.IP6}]:443 | User "{FOREIGN.NAME}" was created'
     )
-    out = _redact(synthetic.application(message=message))["message"]
+    out = _redact(synthetic.production(ua=message))["ua"]
     for planted in [*SECRETS.strings(), FOREIGN.EMAIL, FOREIGN.IP4, FOREIGN.IP6, FOREIGN.NAME]:
         assert planted not in out
     assert "next=1" in out and "email-" in out and "ip-" in out and 'User \\"name-' not in out
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        synthetic.audit(custom_message="Created project beta-inc/secret-merger-2027 for carol@beta.example"),
+        synthetic.application(message='User "Eve" (eve@beta.example) created beta-inc/secret-merger-2027'),
+        synthetic.sidekiq(message="failed: beta-inc/secret-merger-2027 by user-deadbeef"),
+    ],
+)
+def test_free_text_fields_are_dropped_whole_not_scrubbed(entry: dict[str, Any]) -> None:
+    # Fail closed: a scrubber removes only what it recognises; free text can name another tenant in
+    # any spelling, so it never leaves.
+    redactor = _redactor(keep_personal=True)
+    out = redactor.redact(entry, detect_kind(entry)).decode()
+    assert "secret-merger" not in out and "beta" not in out and "deadbeef" not in out
+    assert "custom_message" not in out and '"message"' not in out
+    assert redactor.counts["free_text"] == 1
+
+
+@pytest.mark.parametrize("field", ["username", "meta.user"])
+def test_a_username_shaped_like_a_pseudonym_is_pseudonymised_like_any_other(field: str) -> None:
+    entry = synthetic.production(**{field: "user-deadbeef", "path": "/ns-deadbeef/x/-/issues"})
+    out = _redact(entry, _redactor(keep_personal=True))
+    assert out[field] != "user-deadbeef" and out[field].startswith("user-")
+    assert "ns-deadbeef" not in out["path"]  # a foreign namespace named like a pseudonym is still foreign
+
+
+def test_audit_moves_from_another_namespace_are_pseudonymised() -> None:
+    out = _redact(synthetic.audit(change="path", **{"from": "beta-inc/tools", "to": "acme-corp/tools"}))
+    assert out["from"].startswith("ns-") and out["to"] == "acme-corp/tools"
 
 
 def test_audit_targets_that_are_users_become_pseudonyms() -> None:
@@ -201,7 +232,7 @@ _secret_shapes = st.sampled_from(
     ["glpat-{v}xxxxxx", "token={v}", "Authorization: Bearer {v}", "https://bob:{v}@example.com/x",
      "PRIVATE-TOKEN: {v}", "eyJhbGciOi{v}.eyJzdWIiOi{v}.c2ln{v}"]
 )  # fmt: skip
-_free_text_fields = st.sampled_from(["message", "custom_message", "ua", "to", "from"])
+_free_text_fields = st.sampled_from(["message", "custom_message", "ua", "to", "from", "change"])
 _builders = st.sampled_from([synthetic.production, synthetic.api, synthetic.audit, synthetic.sidekiq,
                              synthetic.application])  # fmt: skip
 
@@ -300,3 +331,19 @@ def test_odd_json_shapes_never_carry_a_foreign_identifier_through(
 def test_pseudonymiser_refuses_a_short_key() -> None:
     with pytest.raises(ValueError, match="16 to 64 bytes"):
         Pseudonymiser(b"short")
+
+
+def test_typed_text_in_params_is_dropped_whole() -> None:
+    entry = synthetic.production(
+        path="/search",
+        params=[
+            {"key": "search", "value": "beta-inc/secret-merger-2027"},
+            {"key": "note[note]", "value": "see beta-inc/secret-merger-2027"},
+            {"key": "issue[title]", "value": "merger with beta-inc"},
+            {"key": "page", "value": "2"},
+        ],
+    )
+    redactor = _redactor()
+    out = redactor.redact(entry, detect_kind(entry)).decode()
+    assert "beta-inc" not in out and '"page"' in out
+    assert redactor.counts["free_text"] == 3

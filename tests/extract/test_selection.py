@@ -8,15 +8,16 @@ import pytest
 from tests.extract import synthetic
 from tests.extract.conftest import EVENT_TYPES, make_request
 from workflows.catalog import Catalog
+from workflows.gitlab_paths import namespace_of_path
 from workflows.log_kinds import LogKind, detect_kind, flatten
 from workflows.log_selection import (
     ExtractScope,
     Reject,
     Selection,
     event_key,
-    namespace_of_path,
     prefilter_needles,
 )
+from workflows.tenancy import KnownIds
 
 
 @pytest.mark.parametrize(
@@ -97,7 +98,9 @@ def test_scope_by_path_project_and_user(selection: Selection, fields: dict, conc
 
 
 def test_scope_user_ids_when_given(catalog: Catalog) -> None:
-    selection = Selection(ExtractScope.from_request(make_request(), catalog, user_ids=[4101]))
+    selection = Selection(
+        ExtractScope.from_request(make_request(), catalog, KnownIds(users={"bob-acme": 4101}))
+    )
     entry = synthetic.audit(entity_path="x/y", entity_type="Project", target_type="Project", author_id=4101)
     assert selection.concerns_scope(entry)
 
@@ -151,7 +154,9 @@ def test_prefilter_needles_are_the_namespace_and_users(selection: Selection) -> 
 
 
 def test_user_id_prefilter_wants_a_field_value(catalog: Catalog) -> None:
-    selection = Selection(ExtractScope.from_request(make_request(), catalog, user_ids=[42]))
+    selection = Selection(
+        ExtractScope.from_request(make_request(), catalog, KnownIds(users={"bob-acme": 42}))
+    )
     id_search = selection.searches[-1]
     for line, hit in [
         (b'{"user_id":42,"x":1}', True),

@@ -11,8 +11,8 @@ import pytest
 
 from bot.gitlab import GitLabDirectory, make_gitlab
 from bot.gitlab.overrides import DirectoryOverrides
+from bot.sandbox.gitlab import DEVELOPER, MAINTAINER, OWNER, GitLabStandIn, Namespace, Project, User
 from bot.settings import Settings
-from tests.gitlab_standin import DEVELOPER, MAINTAINER, OWNER, GitLabStandIn, Namespace, Project, User
 from tests.gitlab_standin.fixtures import gitlab_standin  # noqa: F401 -- the fixture, for pytest
 from workflows.request import LogDiveRequest
 

@@ -16,9 +16,9 @@ from bot.gitlab import DirectoryOverrides, DirectoryUnavailable, directory_from_
 from bot.gitlab.overrides import DirectoryOverridesError
 from bot.logs import configure_logging, get_logger
 from bot.resources import config_path
+from bot.sandbox.gitlab import GUEST, OWNER
 from bot.settings import Settings
 from tests.gitlab.conftest import NOW, Acme, FakeClock, directory_for, request_for
-from tests.gitlab_standin import GUEST, OWNER
 from workflows.assessment import Decision, Outcome
 from workflows.eligibility import evaluate
 from workflows.facts import ResourceFacts

@@ -12,8 +12,8 @@ import gitlab
 import pytest
 import requests
 
+from bot.sandbox.gitlab import DEVELOPER, GUEST, OWNER, REPORTER, GitLabStandIn
 from tests.gitlab.conftest import Acme
-from tests.gitlab_standin import DEVELOPER, GUEST, OWNER, REPORTER, GitLabStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -271,7 +271,7 @@ def test_the_stand_in_runs_as_its_own_process(tmp_path: Path) -> None:
     }
     (tmp_path / "seed.json").write_text(json.dumps(seed))
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.gitlab_standin", "--port", "0", "--seed", str(tmp_path / "seed.json")],
+        [sys.executable, "-m", "bot.sandbox.gitlab", "--port", "0", "--seed", str(tmp_path / "seed.json")],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

@@ -21,10 +21,10 @@ from bot.db.models import Case, OutboxItem
 from bot.gitlab.client import make_gitlab
 from bot.gitlab.issues import IssueWriter, cap_rate_limit_waits
 from bot.runtime import Runtime
+from bot.sandbox.gitlab import OWNER, REPORTER, GitLabStandIn, Project, User
+from bot.sandbox.gitlab.issues import Issue, IssueTracker, issues_of
 from bot.settings import Settings
-from tests.gitlab_standin import OWNER, REPORTER, GitLabStandIn, Project, User
 from tests.gitlab_standin.fixtures import gitlab_standin  # noqa: F401 -- the fixture, for pytest
-from tests.gitlab_standin.issues import Issue, IssueTracker, issues_of
 from tests.services.conftest import make_assessment, make_request
 from workflows.assessment import Decision, Route
 from workflows.request import LogDiveRequest

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot import cases
 from bot.db.engine import session_scope
+from bot.sandbox.gitlab.issues import Issue
 from tests.gitlab_issues.conftest import (
     GAP_PROJECT,
     SIRT_PROJECT,
@@ -24,7 +25,6 @@ from tests.gitlab_issues.conftest import (
     settings_for,
     writer_for,
 )
-from tests.gitlab_standin.issues import Issue
 from workflows.audit_gap import GapReport
 from workflows.sirt_issue import AUDIT_GAP_LABELS
 from workflows.states import CaseState, Role

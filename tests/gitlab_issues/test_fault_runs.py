@@ -22,10 +22,10 @@ from bot import outbox
 from bot.db.engine import session_scope
 from bot.db.models import Case, OutboxItem
 from bot.runtime import Runtime
+from bot.sandbox.gitlab import Fault, GitLabStandIn
+from bot.sandbox.gitlab.issues import issues_of
 from tests.conftest import POSTGRES_URL
 from tests.gitlab_issues.conftest import World, open_case, owed, runtime_for, settings_for
-from tests.gitlab_standin import Fault, GitLabStandIn
-from tests.gitlab_standin.issues import issues_of
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = 100

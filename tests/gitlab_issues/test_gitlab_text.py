@@ -1,4 +1,4 @@
-"""The GitLab Markdown neutraliser, read back the way GitLab reads Markdown (tests.gitlab_standin.markdown):
+"""The GitLab Markdown neutraliser, read back the way GitLab reads Markdown (bot.sandbox.gitlab.markdown):
 no quick action, mention, reference or raw HTML survives, and the text still reads as written."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from bot.gitlab.templates import environment, render, render_title
-from tests.gitlab_standin.markdown import QUICK_ACTIONS, extract_quick_actions, read
+from bot.sandbox.gitlab.markdown import QUICK_ACTIONS, extract_quick_actions, read
 from workflows.gitlab_text import GitLabMarkdown, code_span, link, marker, mention, neutralise
 
 INJECTIONS = [

@@ -21,6 +21,8 @@ from bot.cli.main import build_app
 from bot.db.engine import session_scope
 from bot.db.models import Case, IdempotencyKey, OutboxItem
 from bot.gitlab.outbox_handlers import GitLabDelivery
+from bot.sandbox.gitlab.issues import Issue
+from bot.sandbox.slack import SlackStandIn
 from bot.settings import get_settings
 from bot.slack.actions.close import CLOSE_ACTION
 from bot.slack.blocks.audit_gap import DETAILS, MISSING, NOTHING, NOTHING_VALUE, USED_LOGS
@@ -33,7 +35,6 @@ from tests.gitlab_issues.conftest import (
     World,
     settings_for,
 )
-from tests.gitlab_standin.issues import Issue
 from tests.services.conftest import make_assessment, make_request
 from tests.slack.harness import (
     CASE_CHANNEL,
@@ -47,7 +48,6 @@ from tests.slack.harness import (
     start_bot,
     stop_bot,
 )
-from tests.slack_standin import SlackStandIn
 from workflows.audit_gap import GapReport
 from workflows.states import CaseState, Role
 

@@ -11,6 +11,7 @@ from bot import cases, outbox
 from bot.cli.main import build_app
 from bot.db.engine import session_scope
 from bot.db.models import CaseEvent
+from bot.sandbox.gitlab.markdown import read
 from bot.settings import get_settings
 from tests.gitlab_issues.conftest import (
     CUSTOMER_USERS,
@@ -25,7 +26,6 @@ from tests.gitlab_issues.conftest import (
     settings_for,
 )
 from tests.gitlab_issues.test_gitlab_text import INJECTIONS
-from tests.gitlab_standin.markdown import read
 from tests.services.conftest import make_request
 from tests.workflows.factories import NOW, facts_for
 from workflows.assessment import Decision

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.gitlab_standin.server import GitLabStandIn
+from bot.sandbox.gitlab.server import GitLabStandIn
 
 
 @pytest.fixture

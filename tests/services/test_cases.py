@@ -362,6 +362,37 @@ def test_an_exception_is_requested_by_the_csm_and_decided_by_someone_else_in_leg
     assert [i.kind for i in owed].count("gitlab.create_issue") == 1
 
 
+def test_the_filer_cannot_decide_the_exception_another_csm_asked_for(database_url: str) -> None:
+    case_id = _intake(database_url, Decision.EXCEPTION_REQUIRED)  # filed by U-CSM
+    with session_scope(database_url) as session:
+        cases.request_exception(
+            session, case_id, actor="U-CSM2", roles={Role.CSM}, now=NOW, reason="renewal in flight"
+        )
+    for approve in (True, False):
+        with (
+            pytest.raises(cases.ActionRefused, match="filed a case cannot decide") as refused,
+            session_scope(database_url) as session,
+        ):
+            cases.decide_exception(
+                session,
+                case_id,
+                approver="U-CSM",
+                roles={Role.CSM, Role.LEGAL},
+                approve=approve,
+                reason="fine by me",
+                now=LATER,
+            )
+        assert refused.value.kind == "unauthorised"
+    case, events, owed = _snapshot(database_url, case_id)
+    assert case.state == "awaiting_exception" and not any(i.kind == "gitlab.create_issue" for i in owed)
+    assert [(e.kind, e.actor) for e in events][-2:] == [("unauthorised", "U-CSM")] * 2
+    with session_scope(database_url) as session:
+        case = cases.decide_exception(
+            session, case_id, approver="U-LEGAL", roles={Role.LEGAL}, approve=True, reason=None, now=LATER
+        )
+        assert case.state == "exception_approved"
+
+
 def test_a_denied_exception_rejects_the_case_with_its_reason(database_url: str) -> None:
     case_id = _intake(database_url, Decision.EXCEPTION_REQUIRED)
     with session_scope(database_url) as session:

@@ -7,8 +7,8 @@ import socket
 import sys
 from pathlib import Path
 
+from bot.sandbox.slack import SlackStandIn
 from tests.slack.harness import BOT_TOKEN, CASE_CHANNEL
-from tests.slack_standin import SlackStandIn
 
 LOGDIVE = Path(sys.executable).with_name("logdive")
 APP_TOKEN = "xapp-1-A0LOGDIVE-4242-standinappsecret"

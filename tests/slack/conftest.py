@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.sandbox.slack import SlackStandIn
 from tests.slack.harness import GROUPS, USERS, Bot, FactsDirectory, start_bot, stop_bot
-from tests.slack_standin import SlackStandIn
 
 
 @pytest.fixture

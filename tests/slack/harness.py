@@ -22,9 +22,9 @@ from bot import outbox
 from bot.db.engine import session_scope
 from bot.db.models import Case, CaseEvent
 from bot.runtime import Runtime
+from bot.sandbox.slack import SlackStandIn
 from bot.server import create_server
 from bot.settings import Settings
-from tests.slack_standin import SlackStandIn
 from workflows.facts import OWNER_ACCESS_LEVEL, DirectoryFacts, NamespaceFacts, ResourceFacts
 from workflows.request import LogDiveRequest
 

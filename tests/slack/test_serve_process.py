@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.sandbox.slack import SlackStandIn
 from tests.slack.bot_process import LOGDIVE, bot_env, closed_port
 from tests.slack.harness import SIGNING_SECRET
-from tests.slack_standin import SlackStandIn
 
 pytestmark = pytest.mark.timeout(90)
 

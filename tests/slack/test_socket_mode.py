@@ -23,6 +23,8 @@ from sqlmodel import col, select
 
 from bot.db.engine import session_scope
 from bot.db.models import Case, CaseEvent
+from bot.sandbox.slack import SlackStandIn, SocketModeStandIn
+from bot.sandbox.slack.socket_mode import ACK_DEADLINE_SECONDS, Ack
 from bot.settings import Settings
 from tests.slack.bot_process import APP_TOKEN, LOGDIVE, bot_env, closed_port
 from tests.slack.cases_setup import record_case
@@ -38,8 +40,6 @@ from tests.slack.harness import (
     command_payload,
     form_values,
 )
-from tests.slack_standin import SlackStandIn, SocketModeStandIn
-from tests.slack_standin.socket_mode import ACK_DEADLINE_SECONDS, Ack
 
 pytestmark = pytest.mark.timeout(90)
 

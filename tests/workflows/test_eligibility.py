@@ -24,7 +24,7 @@ def rule(rule_id: str, req=None, facts=None, policy: Policy = POLICY, now: datet
 
 
 def test_rule_ids_in_order() -> None:
-    assert eligibility.ids == ("plan", "requester", "ownership", "window", "scope", "log_sources")
+    assert eligibility.ids == ("instance", "plan", "requester", "ownership", "window", "scope", "log_sources")
     assessment = eligibility.evaluate(request(), facts_for(request()), POLICY, NOW)
     assert tuple(r.id for r in assessment.rules) == eligibility.ids
 
@@ -78,7 +78,7 @@ def test_unpaid_plans_need_an_exception(facts_overrides: dict, words: str) -> No
     assessment = eligibility.evaluate(
         req, facts_for(req, namespace=namespace(**facts_overrides)), POLICY, NOW
     )
-    result = assessment.rules[0]
+    result = assessment.rules[1]
     assert result.outcome is Outcome.EXCEPTION_REQUIRED
     assert words in result.reason
     assert "Legal may approve an exception" in (result.remedy or "")
@@ -96,15 +96,15 @@ def test_unpaid_plan_is_ineligible_when_the_policy_allows_no_plan_exception() ->
     policy = Policy(eligibility=EligibilityPolicy(exception_overridable=("window",)))
     req = request()
     assessment = eligibility.evaluate(req, facts_for(req, namespace=namespace(plan="free")), policy, NOW)
-    assert assessment.rules[0].outcome is Outcome.FAIL
-    assert "Legal" not in (assessment.rules[0].remedy or "")
+    assert assessment.rules[1].outcome is Outcome.FAIL
+    assert "Legal" not in (assessment.rules[1].remedy or "")
     assert assessment.decision is Decision.INELIGIBLE and assessment.route is None
 
 
 def test_unknown_namespace_fails_outright_with_a_remedy() -> None:
     req = request(customer_namespace="acme-crop")
     assessment = eligibility.evaluate(req, facts_for(req, namespace=None), POLICY, NOW)
-    result = assessment.rules[0]
+    result = assessment.rules[1]
     assert result.outcome is Outcome.FAIL  # nothing for Legal to approve: fix the name
     assert "acme-crop" in result.reason
     assert "top-level namespace" in (result.remedy or "")
@@ -131,7 +131,7 @@ def test_paid_since_on_or_before_the_window_start_passes_without_confirmation(da
 def test_unknown_paid_since_needs_the_csms_confirmation() -> None:
     req = request(paid_plan_confirmed=False)
     assessment = eligibility.evaluate(req, facts_for(req), POLICY, NOW)
-    result = assessment.rules[0]
+    result = assessment.rules[1]
     assert result.outcome is Outcome.FAIL  # the CSM can settle it; it is not a case for Legal
     assert "cannot tell" in result.reason
     assert "confirm" in (result.remedy or "")
@@ -199,7 +199,7 @@ def test_paths_under_the_namespace_belong_to_it() -> None:
 def test_lookalike_prefix_is_not_owned_and_goes_to_legal() -> None:
     req = request(resources={"projects": ["acme-corporate/api"]})
     assessment = eligibility.evaluate(req, facts_for(req), POLICY, NOW)
-    result = assessment.rules[2]
+    result = assessment.rules[3]
     assert result.outcome is Outcome.FAIL
     assert "not owned by acme-corp: project acme-corporate/api" in result.reason
     assert "refer the customer to Legal" in (result.remedy or "") and "subpoena" in (result.remedy or "")
@@ -256,7 +256,7 @@ def test_ownership_is_never_overridable_even_if_the_policy_says_so() -> None:
     policy = Policy(eligibility=EligibilityPolicy(exception_overridable=("plan", "window", "ownership")))
     req = request(resources={"projects": ["acme-corporate/api"]})
     assessment = eligibility.evaluate(req, facts_for(req), policy, NOW)
-    assert assessment.rules[2].outcome is Outcome.FAIL
+    assert assessment.rules[3].outcome is Outcome.FAIL
     assert assessment.decision is Decision.INELIGIBLE
 
 
@@ -271,7 +271,7 @@ def test_exactly_one_month_back_passes() -> None:
 def test_one_month_and_one_second_back_needs_an_exception() -> None:
     req = request(window=window(datetime(2026, 10, 20, 12, 0, tzinfo=UTC) - ONE_SECOND))
     assessment = eligibility.evaluate(req, facts_for(req), POLICY, NOW)
-    result = assessment.rules[3]
+    result = assessment.rules[4]
     assert result.outcome is Outcome.EXCEPTION_REQUIRED
     assert "earliest start is 2026-10-20 12:00:00 UTC" in result.reason
     assert assessment.decision is Decision.EXCEPTION_REQUIRED
@@ -283,8 +283,8 @@ def test_end_equal_to_now_passes_and_one_second_later_fails() -> None:
     assert rule("window", request(window=window(NOW - timedelta(days=1), NOW))).outcome is Outcome.PASS
     req = request(window=window(NOW - timedelta(days=1), NOW + ONE_SECOND))
     assessment = eligibility.evaluate(req, facts_for(req), POLICY, NOW)
-    assert assessment.rules[3].outcome is Outcome.FAIL  # not a case for an exception
-    assert "ends in the future" in assessment.rules[3].reason
+    assert assessment.rules[4].outcome is Outcome.FAIL  # not a case for an exception
+    assert "ends in the future" in assessment.rules[4].reason
     assert assessment.decision is Decision.INELIGIBLE
 
 
@@ -344,7 +344,7 @@ def test_scope_beyond_the_maxima_is_rescoped_with_a_cost() -> None:
     events = [f"type_{i}" for i in range(13)]
     req = request(resources={"users": users}, event_types=events)
     assessment = eligibility.evaluate(req, facts_for(req), POLICY, NOW)
-    result = assessment.rules[4]
+    result = assessment.rules[5]
     assert result.outcome is Outcome.RESCOPE
     assert "12 resources (maximum 10) and 13 event types (maximum 10)" in result.reason
     assert "about 7 hours of extra effort" in result.reason  # 2 × 2 h + 3 × 1 h
@@ -375,7 +375,7 @@ def test_an_accepted_cost_changes_nothing_at_the_standard_limit(accepted: float 
         resources=_users(10), event_types=[f"type_{i}" for i in range(10)], scope_cost_accepted_hours=accepted
     )
     assessment = eligibility.evaluate(req, facts_for(req), POLICY, NOW)
-    result = assessment.rules[4]
+    result = assessment.rules[5]
     assert result.outcome is Outcome.PASS and result.remedy is None
     assert result.reason == "10 of at most 10 resources and 10 of at most 10 event types."
     assert assessment.decision is Decision.ELIGIBLE and assessment.extra_effort_hours is None
@@ -386,7 +386,7 @@ def test_one_over_the_limit_needs_a_rescope_unless_the_cost_is_accepted() -> Non
     assert rule("scope", narrow).outcome is Outcome.RESCOPE
     accepted = request(resources=_users(11), scope_cost_accepted_hours=2)
     assessment = eligibility.evaluate(accepted, facts_for(accepted), POLICY, NOW)
-    result = assessment.rules[4]
+    result = assessment.rules[5]
     assert result.outcome is Outcome.PASS and result.remedy is None
     assert result.reason == (
         "The scope is wider than standard: 11 resources (maximum 10). The customer accepted about 2 hours "
@@ -402,9 +402,9 @@ def test_accepted_cost_states_the_same_hours_the_rescope_quoted() -> None:
     accepted = eligibility.evaluate(req, facts_for(req), POLICY, NOW)
     assert quoted.extra_effort_hours == accepted.extra_effort_hours == 7  # 2 × 2 h + 3 × 1 h
     assert "about 7 hours of extra effort (2 × 2 h per extra resource + 3 × 1 h per extra event type)" in (
-        accepted.rules[4].reason
+        accepted.rules[5].reason
     )
-    assert "12 resources (maximum 10) and 13 event types (maximum 10)" in accepted.rules[4].reason
+    assert "12 resources (maximum 10) and 13 event types (maximum 10)" in accepted.rules[5].reason
     assert accepted.decision is Decision.ELIGIBLE
     # Wider than Support takes: SIRT, as before the cost was accepted.
     assert accepted.route is Route.SECURITY
@@ -418,7 +418,7 @@ def test_an_accepted_cost_lifts_no_other_rule() -> None:
     )
     assessment = eligibility.evaluate(foreign, facts_for(foreign), POLICY, NOW)
     assert {r.id: r.outcome for r in assessment.rules}["ownership"] is Outcome.FAIL
-    assert assessment.rules[4].outcome is Outcome.PASS
+    assert assessment.rules[5].outcome is Outcome.PASS
     assert assessment.decision is Decision.INELIGIBLE and assessment.route is None
 
     old = request(
@@ -492,7 +492,7 @@ def test_the_needed_hours_are_the_decimal_figure_people_read_and_accept() -> Non
     policy = Policy(eligibility=EligibilityPolicy(max_resources=1, extra_effort_hours_per_resource=0.1))
     req = request(resources=_users(4), scope_cost_accepted_hours=0.3)  # 3 × 0.1 h, not 0.30000000000000004
     assessment = eligibility.evaluate(req, facts_for(req), policy, NOW)
-    assert assessment.extra_effort_hours == 0.3 and assessment.rules[4].outcome is Outcome.PASS
+    assert assessment.extra_effort_hours == 0.3 and assessment.rules[5].outcome is Outcome.PASS
 
 
 # --- log sources -----------------------------------------------------------------------------------
@@ -502,7 +502,7 @@ def test_the_needed_hours_are_the_decimal_figure_people_read_and_accept() -> Non
 def test_access_logs_are_not_supported(sources: list[str]) -> None:
     req = request(log_sources=sources)
     assessment = eligibility.evaluate(req, facts_for(req), POLICY, NOW)
-    result = assessment.rules[5]
+    result = assessment.rules[6]
     assert result.outcome is Outcome.FAIL and "not supported" in result.reason
     assert "application logs" in (result.remedy or "") and "sign_ins" in (result.remedy or "")
     assert assessment.decision is Decision.INELIGIBLE
@@ -555,3 +555,26 @@ def test_personal_data_sends_an_eligible_request_to_security() -> None:
     assessment = eligibility.evaluate(req, facts_for(req), POLICY, NOW)
     assert assessment.decision is Decision.ELIGIBLE and assessment.route is Route.SECURITY
     assert any("personal data" in note for note in assessment.notes)
+
+
+def test_the_window_reason_says_up_front_which_part_of_the_logs_is_gone() -> None:
+    policy = Policy(eligibility=EligibilityPolicy(max_lookback_months=3))
+    start, end = NOW - timedelta(days=40), NOW - timedelta(days=1)
+    result = rule("window", request(window=window(start, end)), policy=policy)
+    assert result.outcome is Outcome.PASS
+    cutoff = NOW - timedelta(days=30)
+    assert result.reason.startswith("Logs already deleted: application logs are kept 30 days, so ")
+    assert f"to {cutoff:%Y-%m-%d %H:%M:%S} UTC no longer exists there" in result.reason
+    assert "whole window" not in result.reason
+
+    gone = rule("window", request(window=window(start, NOW - timedelta(days=35))), policy=policy)
+    assert "(the whole window) no longer exists" in gone.reason
+
+    fresh = rule("window", request(window=window(NOW - timedelta(days=5), NOW)), policy=policy)
+    assert "deleted" not in fresh.reason
+
+
+def test_a_window_past_the_lookback_also_says_the_logs_are_gone() -> None:
+    late = rule("window", request(window=window(NOW - timedelta(days=45), NOW)))
+    assert late.outcome is Outcome.EXCEPTION_REQUIRED
+    assert late.reason.startswith("Logs already deleted: application logs are kept 30 days")

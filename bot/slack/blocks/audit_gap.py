@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.slack import view_state
 from bot.slack.blocks.limits import OPTION_TEXT, clip
 from bot.slack.intake_form import EVENT_TYPES
 from workflows.audit_gap import LOG_SOURCES
@@ -84,15 +85,9 @@ def audit_gap_modal(*, case_label: str, metadata: str) -> View:
 
 def read_values(values: dict[str, Any]) -> dict[str, Any]:
     """The modal's answers as plain values."""
-
-    def element(block: str, action: str | None = None) -> dict[str, Any]:
-        return (values.get(block) or {}).get(action or block) or {}
-
     return {
-        "missing": [o["value"] for o in element(MISSING, EVENT_TYPES).get("selected_options") or []],
-        "used_logs": [o["value"] for o in element(USED_LOGS).get("selected_options") or []],
-        "details": element(DETAILS).get("value") or "",
-        "nothing_missing": any(
-            o.get("value") == NOTHING_VALUE for o in element(NOTHING).get("selected_options") or []
-        ),
+        "missing": view_state.selected(values, MISSING, EVENT_TYPES),
+        "used_logs": view_state.selected(values, USED_LOGS),
+        "details": view_state.text(values, DETAILS),
+        "nothing_missing": NOTHING_VALUE in view_state.selected(values, NOTHING),
     }

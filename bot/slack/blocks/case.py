@@ -98,7 +98,16 @@ class CaseView:
     """What the message shows beyond the case row itself."""
 
     label: str
-    exception_pending: bool = False
+    exception: str | None = None  # the latest Legal exception event: requested, approved or denied
+    gitlab_url: str | None = None  # GITLAB_URL: only links into it are shown as links
+
+
+# The decision at intake, as it stands once Legal has answered an exception.
+EXCEPTION_DECISIONS = {
+    "requested": "Legal exception requested",
+    "approved": "Eligible after a Legal exception",
+    "denied": "Legal exception denied",
+}
 
 
 def _buttons(case: Case, view: CaseView) -> list[InteractiveElement]:
@@ -161,6 +170,12 @@ def _buttons(case: Case, view: CaseView) -> list[InteractiveElement]:
     return [*buttons, erase]
 
 
+def _decision(case: Case, view: CaseView) -> str:
+    if case.decision == "exception_required" and view.exception in EXCEPTION_DECISIONS:
+        return EXCEPTION_DECISIONS[view.exception]
+    return DECISION_TITLES.get(case.decision, escape_mrkdwn(case.decision))
+
+
 def case_message(case: Case, view: CaseView) -> tuple[str, list[Block]]:
     """(fallback text, blocks) of the root message of a case's thread; an erased case's is a tombstone."""
     if case.erased_at is not None:
@@ -168,11 +183,15 @@ def case_message(case: Case, view: CaseView) -> tuple[str, list[Block]]:
     state = CaseState(case.state)
     route = {"support": "Support", "security": "SIRT"}.get(case.route or "", "—")
     window = (case.request or {}).get("window") or {}
-    issue = link(case.sirt_issue_url, f"#{case.sirt_issue_iid}") if case.sirt_issue_url else "not yet"
+    issue = (
+        link(case.sirt_issue_url, f"#{case.sirt_issue_iid}", view.gitlab_url)
+        if case.sirt_issue_url
+        else "not yet"
+    )
     fields = [
         f"*State*\n{STATE_LABELS[state]}",
         f"*Route*\n{route}",
-        f"*Decision*\n{DECISION_TITLES.get(case.decision, escape_mrkdwn(case.decision))}",
+        f"*Decision*\n{_decision(case, view)}",
         f"*Requested by*\n{user(case.created_by)}",
         f"*Customer contact*\n{escape_mrkdwn(case.requester_username, 300)}",
         f"*Owner*\n{user(case.owner) if case.owner else 'unclaimed'}",
@@ -212,7 +231,8 @@ def case_message(case: Case, view: CaseView) -> tuple[str, list[Block]]:
         )
     )
     text = clip(
-        f"{view.label} ({STATE_LABELS[state]}): log-dive for {case.customer_namespace}", FALLBACK_TEXT
+        f"{view.label} ({STATE_LABELS[state]}): log-dive for {escape_mrkdwn(case.customer_namespace)}",
+        FALLBACK_TEXT,
     )
     return text, blocks
 
@@ -285,7 +305,7 @@ def event_message(case: Case, event: CaseEvent, view: CaseView) -> tuple[str, li
         verdict = "approved" if event.kind == "exception_approved" else "denied"
         line = f":scales: {who} {verdict} the exception on {view.label}: *{to}*."
         free_text = data.get("reason")
-    elif (gitlab_line := gitlab_event_line(event, view.label)) is not None:
+    elif (gitlab_line := gitlab_event_line(event, view.label, view.gitlab_url)) is not None:
         line = gitlab_line
     elif event.to_state:
         line = f"{who} moved {view.label} from *{frm}* to *{to}*."

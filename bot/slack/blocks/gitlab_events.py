@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from bot.db.models import CaseEvent
-from bot.slack.blocks.text import link, user
+from bot.slack.blocks import text
+from bot.slack.blocks.text import user
 from bot.slack.escape import escape_mrkdwn
 
 _STATES = {"closed": "Closed", "cancelled": "Cancelled"}
 
 
-def gitlab_event_line(event: CaseEvent, label: str) -> str | None:
-    """The thread line for a GitLab-side event of case `label`; None for other events."""
+def gitlab_event_line(event: CaseEvent, label: str, gitlab_url: str | None) -> str | None:
+    """The thread line for a GitLab-side event of case `label`; None for other events. Links are shown
+    only when they point into `gitlab_url` (GITLAB_URL)."""
     data = event.data or {}
-    who = user(event.actor.removeprefix("gitlab:")) if event.actor else "someone"
-    url = data.get("url")
+    who = user(event.actor) if event.actor else "someone"
+    url = data.get("url") if isinstance(data.get("url"), str) else None
+
+    def link(url: str | None, label: str) -> str:
+        return text.link(url, label, gitlab_url)
+
     if event.kind == "finding":
         where = link(url, "on the SIRT issue") if url else "in Logdive"
         return f":mag: {who} noted a finding on {label} {where}."

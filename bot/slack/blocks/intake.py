@@ -50,6 +50,14 @@ def scope_cost_option(hours: float) -> Option:
     )
 
 
+# What a CSM must know before picking: an audit event name finds audit events only.
+EVENT_TYPES_HINT = (
+    "Log categories come first: pick one to get every matching audit event, web request and API request "
+    '("Who accessed the resources in scope, from where" = every web, API and Git access). A single '
+    "audit event name finds only that audit event, never a web or API request."
+)
+
+
 def event_type_option(name: str, catalog: Catalog) -> Option:
     category = catalog.categories.get(name)
     label = f"{category.title} (category)" if category else name
@@ -171,7 +179,7 @@ def intake_modal(
         InputBlock(
             block_id=f.EVENT_TYPES,
             label="Event types",
-            hint="Type to search GitLab's audit event types and Logdive's log categories.",
+            hint=EVENT_TYPES_HINT,
             element=ExternalDataMultiSelectElement(
                 action_id=f.EVENT_TYPES,
                 placeholder="Search event types",

@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 from bot.db.models import Case
 from bot.slack.blocks.case import STATE_LABELS
 from bot.slack.blocks.limits import MESSAGE_MAX_BLOCKS, SECTION_TEXT, clip
-from bot.slack.blocks.text import when
+from bot.slack.blocks.text import link, when
 from bot.slack.escape import escape_mrkdwn
 from workflows.states import CaseState
 
@@ -28,7 +28,9 @@ def help_reply(unknown: str | None = None) -> tuple[str, list[dict]]:
 
 
 def text_reply(text: str) -> tuple[str, list[dict]]:
-    return text, [SectionBlock(text=MarkdownTextObject(text=escape_mrkdwn(text, SECTION_TEXT))).to_dict()]
+    """`text` as literal mrkdwn, in the block and in the top-level `text` (Slack parses both)."""
+    escaped = escape_mrkdwn(text, SECTION_TEXT)
+    return escaped, [SectionBlock(text=MarkdownTextObject(text=escaped)).to_dict()]
 
 
 def _line(case: Case, label: str) -> str:
@@ -40,10 +42,10 @@ def _line(case: Case, label: str) -> str:
     )
 
 
-def status_reply(case: Case, label: str) -> tuple[str, list[dict]]:
+def status_reply(case: Case, label: str, gitlab_url: str | None) -> tuple[str, list[dict]]:
     lines = [_line(case, label)]
     if case.sirt_issue_url:
-        lines.append(f"SIRT issue: <{escape_mrkdwn(case.sirt_issue_url, 2000)}|#{case.sirt_issue_iid}>")
+        lines.append(f"SIRT issue: {link(case.sirt_issue_url, f'#{case.sirt_issue_iid}', gitlab_url)}")
     text = "\n".join(lines)
     return clip(f"{label}: {case.state}", 300), [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
 

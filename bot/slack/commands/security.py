@@ -25,7 +25,7 @@ async def handle_security(
     sub = words[0].lower() if words else ""
     if sub in ("", "new"):
         await ack()
-        deps.work.spawn(intake.open_modal(deps, client, body), name="intake.open")
+        deps.work.spawn(intake.open_modal(deps, client, respond, body), name="intake.open")
     elif sub == "status" and len(words) == 2:
         await ack()
         deps.work.spawn(replies.status(deps, respond, body["user_id"], words[1]), name="status")

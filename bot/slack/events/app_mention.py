@@ -15,6 +15,8 @@ async def handle_app_mention(
     event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     deps: SlackDeps = context["deps"]
+    if not event.get("channel") or not event.get("user"):
+        return  # not a mention someone could be answered in
     text, blocks = help_reply()
     deps.work.spawn(
         client.chat_postEphemeral(

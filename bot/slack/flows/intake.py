@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -14,6 +15,7 @@ from bot.logs import get_logger
 from bot.slack.blocks.decision import decision_modal, failure_modal, rescope_notice
 from bot.slack.blocks.intake import intake_modal
 from bot.slack.deps import SlackDeps
+from bot.slack.flows.access import REFUSAL, answer_refusal, case_roles
 from workflows.assessment import Assessment, Decision
 from workflows.catalog import Catalog
 from workflows.eligibility import evaluate
@@ -48,9 +50,15 @@ def blank_form(timezone: str, catalog: Catalog) -> dict[str, Any]:
     return form
 
 
-async def open_modal(deps: SlackDeps, client: AsyncWebClient, body: dict[str, Any]) -> None:
-    """Open at once (a trigger id lives 3 seconds); show the caller's timezone as soon as it is known."""
+async def open_modal(
+    deps: SlackDeps, client: AsyncWebClient, respond: AsyncRespond, body: dict[str, Any]
+) -> None:
+    """Open at once (a trigger id lives 3 seconds); show the caller's timezone as soon as it is known.
+    Someone who handles no cases gets the refusal instead."""
     user_id = body["user_id"]
+    if await case_roles(deps, user_id, "intake.open") is None:
+        await answer_refusal(respond)
+        return
     known = deps.timezones.cached(user_id)
     timezone = known or deps.settings.default_timezone
     try:
@@ -89,17 +97,19 @@ async def assess_and_record(
     attempt: int,
     timezone: str,
 ) -> None:
+    # A crafted submission from someone without a case role: nothing is looked up or filed for them.
+    if await case_roles(deps, user_id, "intake.submit") is None:
+        await _show(client, view_id, failure_modal(REFUSAL))
+        return
     try:
         facts = await deps.work.gitlab(deps.directory.facts_for, request)
     except Exception as exc:  # any directory failure: the person is told, nothing is recorded
         log.warning("slack.intake_directory_failed", error=type(exc).__name__)
-        await client.views_update(
-            view_id=view_id,
-            view=failure_modal(
-                "GitLab could not be reached to check this request; nothing was recorded. "
-                "Close this and run /security again in a minute."
-            ),
+        message = (
+            "GitLab could not be reached to check this request; nothing was recorded. "
+            "Close this and run /security again in a minute."
         )
+        await _show(client, view_id, failure_modal(message))
         return
     now = deps.clock()
     assessment = evaluate(request, facts, deps.policy, now)
@@ -126,8 +136,16 @@ async def assess_and_record(
             version=version,
             case_channel=deps.settings.case_channel,
         )
-    await client.views_update(view_id=view_id, view=view)
+    await _show(client, view_id, view)
     deps.kick()
+
+
+async def _show(client: AsyncWebClient, view_id: str, view: Any) -> None:
+    """The modal's next face; a modal closed meanwhile (or a view id Slack does not know) is only logged."""
+    try:
+        await client.views_update(view_id=view_id, view=view)
+    except SlackApiError as exc:
+        log.warning("slack.intake_view_not_updated", error=exc.response.get("error"))
 
 
 def _record(

@@ -105,23 +105,14 @@ async def run_logdive(deps: SlackDeps, client: AsyncWebClient, click: Click) -> 
 
 
 async def _run(deps: SlackDeps, job: logdive_run.Job, person: Person, show: Any, label: str) -> None:
-    secret = deps.settings.pseudonym_secret
     progress = ThreadProgress(show, asyncio.get_running_loop(), label)
     try:
-        sources = logdive_run.resolve_sources(deps.settings.log_sources, job.request)
-        outputs = await asyncio.to_thread(
-            logdive_run.extract, job, sources, secret=secret.get_secret_value().encode() if secret else b"",
-            now=deps.clock(), progress=progress,
+        sources, missing = logdive_run.sources_for(deps.settings.log_sources, job.request)
+        result, stored = await asyncio.to_thread(
+            logdive_run.extract_and_seal, job, sources, settings=deps.settings,
+            vault=Vault.from_settings(deps.settings), policy=deps.policy.retention, now=deps.clock(),
+            started_by=person, progress=progress,
         )  # fmt: skip
-
-        def finish() -> list[int]:
-            with session_scope(deps.database_url) as session:
-                return logdive_run.finish(
-                    session, Vault.from_settings(deps.settings), job, outputs, started_by=person,
-                    now=deps.clock(), policy=deps.policy.retention,
-                )  # fmt: skip
-
-        stored = await deps.work.db(finish)
     except Exception as exc:  # what failed is told; a bug is named by its type, never by a log line it quotes
         why = (
             str(exc)
@@ -138,10 +129,11 @@ async def _run(deps: SlackDeps, job: logdive_run.Job, person: Person, show: Any,
         await show(f":x: Log-dive for {label} failed: {why}. Nothing else changed.")
         deps.kick()
         return
-    result = outputs.result
     read = sum(i.size for i in result.inputs)
+    gaps = f" No file for: {', '.join(missing[:5])}." if missing else ""
     await show(
         f":white_check_mark: Log-dive for {label} done: {_mb(read)} read from {len(result.inputs)} file(s), "
         f"{result.kept} entries kept; {len(stored)} artefact(s) sealed on the case, unreviewed (cards below)."
+        + gaps
     )
     deps.kick()

@@ -9,6 +9,8 @@ from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.slack.blocks.intake import event_type_option
 from bot.slack.blocks.limits import OPTIONS
+from bot.slack.deps import SlackDeps
+from bot.slack.flows.access import case_roles
 from workflows.catalog import Catalog
 
 
@@ -24,6 +26,11 @@ def matching_options(catalog: Catalog, query: str) -> list[dict[str, Any]]:
 
 
 async def handle_event_type_options(
-    ack: AsyncAck, payload: dict[str, Any], context: AsyncBoltContext
+    ack: AsyncAck, body: dict[str, Any], payload: dict[str, Any], context: AsyncBoltContext
 ) -> None:
-    await ack(options=matching_options(context["deps"].catalog, payload.get("value") or ""))
+    deps: SlackDeps = context["deps"]
+    # The form is for the case-handling roles; a look-up from anyone else gets nothing.
+    if await case_roles(deps, body["user"]["id"], "event_types.options") is None:
+        await ack(options=[])
+        return
+    await ack(options=matching_options(deps.catalog, payload.get("value") or ""))

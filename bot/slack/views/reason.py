@@ -8,6 +8,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack import view_state
 from bot.slack.blocks.forms import REASON_BLOCK
 from bot.slack.deps import SlackDeps
 from bot.slack.flows.case_actions import apply, reason_forms
@@ -22,7 +23,7 @@ async def handle_reason_submission(
     context: AsyncBoltContext,
 ) -> None:
     deps: SlackDeps = context["deps"]
-    reason = ((view["state"]["values"].get(REASON_BLOCK) or {}).get(REASON_BLOCK) or {}).get("value") or ""
+    reason = view_state.text(view["state"]["values"], REASON_BLOCK)
     if not reason.strip():
         await ack(response_action="errors", errors={REASON_BLOCK: "Say why, in a sentence or two."})
         return

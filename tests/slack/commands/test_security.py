@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.slack.harness import CSM, INTAKE_BLOCKS, NOBODY, Bot
+from tests.slack.harness import CSM, INTAKE_BLOCKS, Bot
 
 
 def test_security_opens_the_intake_modal_with_the_callers_timezone(bot: Bot) -> None:
@@ -40,7 +40,7 @@ def test_list_and_status(bot: Bot) -> None:
     bot.slack.wait_for(
         lambda: any("No case LD-999" in c.args["text"] for c in bot.slack.calls_to("response_url"))
     )
-    bot.command("status nonsense", user=NOBODY)
+    bot.command("status nonsense", user=CSM)
     bot.slack.wait_for(
         lambda: any("is not a case id" in c.args["text"] for c in bot.slack.calls_to("response_url"))
     )
@@ -55,3 +55,11 @@ def test_the_blank_form_is_serialised_once_per_time_zone() -> None:
     assert blank_form("Europe/Berlin", catalog) is first  # no per-command serialisation on the event loop
     assert blank_form("America/New_York", catalog) is not first
     assert first["type"] == "modal" and first["callback_id"] == "intake"
+
+
+def test_status_of_a_hostile_label_echoes_nothing_unescaped(bot: Bot) -> None:
+    bot.command("status <!channel>", user=CSM)
+    answer = bot.slack.wait_for_call("response_url", lambda c: "is not a case id" in c.args["text"])
+    # Slack parses the top-level text too (notifications, clients without blocks).
+    assert "<!channel>" not in answer.args["text"] and "&lt;!channel&gt;" in answer.args["text"]
+    assert "<!channel>" not in str(answer.args["blocks"])
