@@ -337,11 +337,16 @@ CUSTODY_STATES: frozenset[CaseState] = frozenset(
 REVIEW_STATES = CUSTODY_STATES - {CaseState.TRIAGED, CaseState.AWAITING_CUSTOMER}
 
 
-def custody_refusal(state: CaseState, *, erased: bool, review: bool = False) -> str | None:
-    """Why nothing may be kept (or, with `review`, reviewed or handed over) on this case now; None: go on."""
+def custody_refusal(
+    state: CaseState, *, erased: bool, review: bool = False, eligible: bool = False
+) -> str | None:
+    """Why nothing may be kept (or, with `review`, reviewed or handed over) on this case now; None: go on.
+
+    Accepted: eligible at intake (`eligible`) or its Legal exception approved; kept only while open."""
     if erased:
         return "the case was erased: nothing new is kept"
-    allowed = REVIEW_STATES if review else CUSTODY_STATES
+    accepted = {CaseState.EXCEPTION_APPROVED} | ({CaseState.REQUESTED} if eligible else set())
+    allowed = REVIEW_STATES if review else CUSTODY_STATES | accepted
     if state in allowed:
         return None
     if state is CaseState.REQUESTED or state is CaseState.EXCEPTION_APPROVED:

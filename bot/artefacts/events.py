@@ -178,8 +178,9 @@ def permit(
     permission = may_do(action, person=person_of(actor), roles=roles, case_owner=case.owner)
     if permission.allowed and action in _NEEDS_OPEN_CASE:
         refusal = custody_refusal(
-            CaseState(case.state), erased=case.erased_at is not None, review=_NEEDS_OPEN_CASE[action]
-        )
+            CaseState(case.state), erased=case.erased_at is not None, review=_NEEDS_OPEN_CASE[action],
+            eligible=case.decision == "eligible",
+        )  # fmt: skip
         if refusal is not None:
             refuse(
                 session, case.id or 0, kind="refused", actor=actor, roles=roles, now=now,

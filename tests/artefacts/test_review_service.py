@@ -320,9 +320,10 @@ def test_submission_records_the_missing_nda_on_the_sirt_issue(
 
 def test_nothing_is_kept_or_reviewed_on_a_case_not_accepted_and_open(database_url: str, vault: Vault) -> None:
     """The attacks: storing, submitting and approving on an unclaimed, a rejected and a cancelled case."""
-    unclaimed = open_case(database_url, key_="unclaimed", owner=None)
-    with pytest.raises(ArtefactRefused, match="claimed before anything is kept"):
-        _add(database_url, vault, unclaimed)
+    unclaimed = open_case(database_url, key_="unclaimed", owner=None)  # eligible: accepted, not claimed
+    waiting = _add(database_url, vault, unclaimed)  # its extract may be kept
+    with pytest.raises(ArtefactRefused, match="submit is for the case owner"):
+        _submit(database_url, waiting)  # but nobody owns it to submit anything
     live = open_case(database_url, key_="live")
     artefact_id = _add(database_url, vault, live)
     _submit(database_url, artefact_id)

@@ -249,11 +249,17 @@ def test_people_only_actions_are_never_done_by_a_command() -> None:
 # -------------------------------------------------------------------------------- the case follows
 
 
-@pytest.mark.parametrize("state", [S.REQUESTED, S.AWAITING_EXCEPTION, S.EXCEPTION_APPROVED, S.REJECTED,
-                                   S.CANCELLED, S.CLOSED])  # fmt: skip
+@pytest.mark.parametrize("state", [S.REQUESTED, S.AWAITING_EXCEPTION, S.REJECTED, S.CANCELLED, S.CLOSED])
 def test_nothing_is_kept_on_a_case_not_accepted_and_open(state: CaseState) -> None:
-    assert custody_refusal(state, erased=False) is not None
+    assert custody_refusal(state, erased=False) is not None  # a request not (yet) accepted, or ended
     assert custody_refusal(state, erased=False, review=True) is not None
+
+
+def test_an_accepted_request_keeps_its_extract_but_reviews_nothing_before_investigation() -> None:
+    assert custody_refusal(S.REQUESTED, erased=False, eligible=True) is None
+    assert custody_refusal(S.EXCEPTION_APPROVED, erased=False) is None
+    assert custody_refusal(S.REQUESTED, erased=False, review=True, eligible=True) is not None
+    assert custody_refusal(S.CANCELLED, erased=False, eligible=True) is not None
 
 
 def test_custody_on_an_accepted_open_case_and_review_once_investigating() -> None:
