@@ -27,14 +27,18 @@ from bot.artefacts.retention import retention_job
 from bot.catalog import load_catalog
 from bot.clock import Clock, utc_now
 from bot.gitlab.outbox_handlers import register as register_gitlab
+from bot.gitlab.tombstone import IssueTombstone
 from bot.logs import describe_error, get_logger
 from bot.scheduler import register as register_timed_work
 from bot.settings import Settings
 from bot.slack.app import create_app
+from bot.slack.artefact_cards import ArtefactCards
 from bot.slack.background import Background
 from bot.slack.delivery import SlackDelivery
 from bot.slack.deps import Directory, SlackDeps
+from bot.slack.identity import PersonDirectory
 from bot.slack.roles import RoleDirectory, TimezoneDirectory
+from bot.slack.tombstones import Tombstones
 
 log = get_logger(__name__)
 
@@ -176,11 +180,14 @@ class Runtime:
         self.slack_delivery = SlackDelivery(self.web, self.database_url, self.settings.gitlab_url)
         # Outbox handlers by kind; the GitLab adapter adds its own the same way.
         self.handlers: dict[str, outbox.Handler] = dict(self.slack_delivery.handlers())
+        self.handlers.update(ArtefactCards(self.web, self.database_url).handlers())
+        self.handlers.update(Tombstones(self.web, self.database_url).handlers())
         self.on_done: dict[str, outbox.OnDone] = dict(self.slack_delivery.on_done())
         # Set on SIGTERM: the tick's jobs stop between items and leave the rest to the next process.
         self.stopping = threading.Event()
         self.tick_jobs: list[TickJob] = [self.deliver_outbox, retention_job(settings)]
         self.gitlab = register_gitlab(self)  # its handlers, on-done steps and tick job
+        self.handlers.update(IssueTombstone(self.gitlab).handlers())
         self.timed_work = register_timed_work(self)  # reminders, escalations, retention warnings
         self.work = Background(workers=settings.follow_up_workers, queue=settings.follow_up_queue)
         self._scheduler: BackgroundScheduler | None = None
@@ -215,6 +222,7 @@ class Runtime:
                 ),
                 work=self.work,
                 kick=self.kick,
+                people=PersonDirectory(client, ttl_seconds=self.settings.role_cache_seconds),
             )
 
         return create_app(self.settings, deps, socket_mode=socket_mode)

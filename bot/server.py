@@ -30,6 +30,8 @@ from bot.artefacts.http import download_route
 from bot.artefacts.vault import Vault
 from bot.gitlab import webhook as gitlab_webhook
 from bot.logs import get_logger
+from bot.oidc.http import configured as oidc_configured
+from bot.oidc.http import oidc_routes
 from bot.runtime import Runtime
 from bot.slack import signature
 from bot.slack.malformed import SlackRequestHandler
@@ -195,6 +197,8 @@ def create_server(runtime: Runtime) -> Any:
             await asyncio.to_thread(runtime.stop)
 
     table = routes(runtime, SlackRequestHandler(bolt))  # Bolt's adapter, its body parsing guarded
+    if oidc_configured(runtime.settings):  # step-up sign-in for the review keys (LOGDIVE_OIDC_*)
+        table += oidc_routes(runtime.settings, bolt.client, runtime.clock, runtime.kick)
     paths = {route.path for route in table if isinstance(route, Route)}
     settings = runtime.settings
     limited = _BodyLimit(

@@ -111,12 +111,18 @@ class Settings(BaseSettings):
     role_cache_seconds: float = _env("LOGDIVE_ROLE_CACHE_SECONDS", 300.0)
     default_timezone: str = _env("LOGDIVE_DEFAULT_TIMEZONE", "UTC")
 
-    # Artefact custody: the key ring (see bot/artefacts/keys.py), where sealed blobs live, and the
-    # role file CLI commands run with `--as USER` consult (the Slack app asks Slack's user groups).
+    # Artefact custody: the key ring (see bot/artefacts/keys.py), where sealed blobs live, and how long a
+    # one-time download link lives. Who may act comes from Slack's user groups only (no roles file).
     artefact_key: SecretStr | None = _env("LOGDIVE_ARTEFACT_KEY")
     artefact_dir: Path = _env("LOGDIVE_ARTEFACT_DIR", Path("./artefacts"))
     artefact_download_seconds: float = _env("LOGDIVE_ARTEFACT_DOWNLOAD_SECONDS", 86400.0)
-    roles_file: Path | None = _env("LOGDIVE_ROLES_FILE")
+    # The public HTTPS base of `logdive serve` (e.g. https://logdive.example.com), for download links.
+    public_url: str | None = _env("LOGDIVE_PUBLIC_URL")
+    # Step-up sign-in for the two keys (any OpenID Connect provider); unset: the signed Slack click suffices.
+    oidc_issuer: str | None = _env("LOGDIVE_OIDC_ISSUER")
+    oidc_client_id: str | None = _env("LOGDIVE_OIDC_CLIENT_ID")
+    oidc_client_secret: SecretStr | None = _env("LOGDIVE_OIDC_CLIENT_SECRET")
+    oidc_max_age_seconds: int = _env("LOGDIVE_OIDC_MAX_AGE_SECONDS", 300)
 
     # `logdive extract`: mixed into each case's pseudonym key, so nobody can recompute a pseudonym
     # (user-7f3a19c2) from a guessed username and the case id alone.

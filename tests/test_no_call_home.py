@@ -41,7 +41,8 @@ from tests.extract import synthetic
 from tests.slack.harness import CSM, GROUPS, LEGAL, SIRT, SUPPORT, USERS, form_values, start_bot, stop_bot
 from workflows.policy import RetentionPolicy
 from workflows.retention import ArtefactKind
-from workflows.states import Role
+from workflows.review import Person
+from workflows.states import CaseState, Role
 
 _EVENTS = {"socket.connect", "socket.getaddrinfo", "socket.sendto"}
 _recording = threading.Event()
@@ -142,6 +143,10 @@ def test_a_full_case_connects_only_to_slack_gitlab_and_the_database(
         now = utc_now()
         with session_scope(database_url) as session:
             cases.claim(session, case.id or 0, actor=owner, roles={owner_role}, now=now)
+        with session_scope(database_url) as session:
+            cases.apply_transition(
+                session, case.id or 0, CaseState.INVESTIGATING, actor=owner, roles={owner_role}, now=now
+            )
 
         # The log-dive, its outputs stored encrypted, reviewed by two keys, exported, downloaded.
         vault = Vault(LocalDirectoryStore(store_dir), KeyRing.parse(ring_text(("k1", 1))))
@@ -155,7 +160,7 @@ def test_a_full_case_connects_only_to_slack_gitlab_and_the_database(
                     name=path.name,
                     kind=ArtefactKind.AUTOMATED_ANALYSIS,
                     data=path.read_bytes(),
-                    actor=owner,
+                    actor=Person(owner),
                     roles={owner_role},
                     now=now,
                     policy=RetentionPolicy(),
@@ -166,16 +171,22 @@ def test_a_full_case_connects_only_to_slack_gitlab_and_the_database(
         with session_scope(database_url) as session:
             for artefact_id in ids:
                 assert artefact_id is not None
-                service.submit_for_review(session, artefact_id, actor=owner, roles={owner_role}, now=now)
-                reviewer = SIRT if owner != SIRT else "U0SIR0002"
-                service.approve(session, artefact_id, actor=reviewer, roles={Role.SIRT}, now=now)
-                service.approve(session, artefact_id, actor=LEGAL, roles={Role.LEGAL}, now=now)
+                service.submit_for_review(
+                    session, artefact_id, actor=Person(owner), roles={owner_role}, now=now
+                )
+                seen = service.subject_of(service.get_artefact(session, artefact_id))
+                reviewer = Person(SIRT if owner != SIRT else "U0SIR0002")
+                service.approve(session, artefact_id, actor=reviewer, roles={Role.SIRT}, now=now, seen=seen)
+                service.approve(
+                    session, artefact_id, actor=Person(LEGAL), roles={Role.LEGAL}, now=now, seen=seen
+                )
             bundle = export.export_for_customer(
-                session, vault, case.id or 0, actor=CSM, roles={Role.CSM}, now=now
+                session, vault, case.id or 0, actor=Person(owner), roles={owner_role}, now=now
             )
             link = export.issue_download(
-                session, case.id or 0, actor=owner, roles={owner_role}, now=now, lifetime=timedelta(hours=1)
-            )
+                session, case.id or 0, actor=Person(owner), roles={owner_role}, now=now,
+                lifetime=timedelta(hours=1),
+            )  # fmt: skip
         assert len(bundle.artefacts) == 2
         with session_scope(database_url) as session:
             export.redeem_download(session, vault, link.token, now=now)
@@ -190,7 +201,7 @@ def test_a_full_case_connects_only_to_slack_gitlab_and_the_database(
                 vault.store,
                 case.id or 0,
                 reason="customer request",
-                actor=LEGAL,
+                actor=Person(LEGAL),
                 roles={Role.LEGAL},
                 now=now,
             )

@@ -66,7 +66,9 @@ OPEN_STATES: frozenset[CaseState] = frozenset(CaseState) - TERMINAL_STATES
 PAUSED_STATES: frozenset[CaseState] = frozenset({S.AWAITING_EXCEPTION, S.AWAITING_CUSTOMER})
 
 _INVESTIGATORS = frozenset({R.SUPPORT, R.SIRT})
-_REVIEWERS = frozenset({R.SIRT, R.LEGAL})  # the review issue asks both; either key moves it here
+_REVIEWERS = frozenset({R.SIRT, R.LEGAL})
+# Logdive alone: the case follows its artefacts' keys and hand-overs (workflows.review.case_target).
+_BY_ARTEFACTS = frozenset({R.SYSTEM})
 
 TRANSITIONS: dict[tuple[CaseState, CaseState], frozenset[Role]] = {
     (S.REQUESTED, S.AWAITING_EXCEPTION): frozenset({R.CSM}),
@@ -79,12 +81,15 @@ TRANSITIONS: dict[tuple[CaseState, CaseState], frozenset[Role]] = {
     (S.TRIAGED, S.INVESTIGATING): _INVESTIGATORS,
     (S.INVESTIGATING, S.AWAITING_CUSTOMER): _INVESTIGATORS,
     (S.AWAITING_CUSTOMER, S.INVESTIGATING): _INVESTIGATORS | {R.CSM},
-    (S.INVESTIGATING, S.ARTEFACTS_IN_REVIEW): _INVESTIGATORS,
-    (S.ARTEFACTS_IN_REVIEW, S.ARTEFACTS_APPROVED): _REVIEWERS,
+    (S.INVESTIGATING, S.ARTEFACTS_IN_REVIEW): _BY_ARTEFACTS,  # an artefact submitted for review
+    (S.INVESTIGATING, S.ARTEFACTS_APPROVED): _BY_ARTEFACTS,  # a new artefact's keys completed the set
+    (S.ARTEFACTS_IN_REVIEW, S.ARTEFACTS_APPROVED): _BY_ARTEFACTS,  # every marked artefact has both keys
+    (S.ARTEFACTS_APPROVED, S.ARTEFACTS_IN_REVIEW): _BY_ARTEFACTS,  # a new version or artefact to review
     (S.ARTEFACTS_IN_REVIEW, S.INVESTIGATING): _REVIEWERS,  # rework
-    (S.ARTEFACTS_APPROVED, S.SHARED): _INVESTIGATORS | {R.CSM},
+    (S.ARTEFACTS_APPROVED, S.SHARED): _BY_ARTEFACTS,  # only a hand-over
     (S.SHARED, S.CLOSED): _INVESTIGATORS | {R.CSM, R.SYSTEM},
-    **{(state, S.CANCELLED): frozenset({R.CSM, R.SUPPORT, R.SIRT}) for state in OPEN_STATES},
+    # Cancelled by a person, or by Logdive when the case is erased (nothing is left to work on).
+    **{(state, S.CANCELLED): frozenset({R.CSM, R.SUPPORT, R.SIRT, R.SYSTEM}) for state in OPEN_STATES},
 }
 
 

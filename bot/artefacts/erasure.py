@@ -1,4 +1,5 @@
-"""Erasure on request: every artefact deleted and the case's free text scrubbed, tombstones kept.
+"""Erasure on request: every artefact deleted, the case's free text scrubbed and the case ended; tombstones
+kept, and Logdive's own messages in the case thread replaced by a tombstone.
 
 What stays: the case's id, state, dates and the people (Slack ids) who acted (GitLab usernames,
 which are names, become `gitlab:[erased]`), the event log's shape (who did what, when), review
@@ -7,8 +8,11 @@ artefact blobs and names, the description, the request's and assessment's text, 
 namespace and requester, and every event's free text, and every row that refers to the case however
 it is linked: outbox items of the case (their payloads, results and errors) and GitLab webhook
 deliveries about its SIRT issue, which carry no case id (who wrote a note, its link and first line).
-Logdive cannot reach into the Slack thread or the SIRT issue: the note it owes on the issue says so,
-for a person to act on.
+The case ends (cancelled by Logdive when still open: no clock, no more work). In the Slack thread, the
+case message and the artefact cards redraw as tombstones and Logdive's replies are replaced by one
+(bot.slack.tombstones); on the SIRT issue, the title, description and Logdive's notes become
+tombstones and people's notes are listed for them to remove (bot.gitlab.tombstone). What people wrote
+is theirs: Logdive never edits it.
 """
 
 from __future__ import annotations
@@ -21,9 +25,15 @@ from typing import Any
 from sqlalchemy import delete, event, text, update
 from sqlmodel import Session, col, select
 
+from bot import cases as case_service
+from bot import outbox
 from bot.artefacts.events import (
     CASE_ERASED,
+    GITLAB_TOMBSTONE,
+    SLACK_TOMBSTONE,
     TOMBSTONE_KINDS,
+    Actor,
+    actor_key,
     case_for,
     note_on_sirt_issue,
     record_event,
@@ -37,7 +47,7 @@ from bot.db.models import ArtefactApproval, ArtefactDownload, Case, CaseEvent, O
 from bot.gitlab.webhook import WEBHOOK, HookEvent
 from bot.logs import get_logger
 from workflows.review import CustodyAction
-from workflows.states import Role
+from workflows.states import OPEN_STATES, CaseState, Role
 
 log = get_logger(__name__)
 
@@ -63,7 +73,7 @@ def erase_case(
     case_id: int,
     *,
     reason: str,
-    actor: str,
+    actor: Actor,
     roles: Collection[Role],
     now: datetime,
 ) -> ErasureReport:
@@ -98,6 +108,7 @@ def erase_case(
         )
     session.execute(delete(ArtefactDownload).where(col(ArtefactDownload.case_id) == case_id))
 
+    replies = _logdive_replies(session, case_id)  # before the outbox is scrubbed of their ts
     case.description = ""
     case.request = _scrub_request(case.request)
     case.assessment = _scrub_assessment(case.assessment)
@@ -136,15 +147,29 @@ def erase_case(
         now=now,
         data={"reason": why, "artefacts_deleted": deleted, "events_scrubbed": scrubbed},
     )
+    outbox.enqueue(
+        session, case_id=case_id, kind=SLACK_TOMBSTONE, key=f"case:{case_id}:{SLACK_TOMBSTONE}", now=now,
+        payload={"case_id": case_id, "messages": replies, "by": actor_key(actor), "why": why},
+    )  # fmt: skip
+    if case_service.sirt_issue_exists_or_owed(session, case):
+        outbox.enqueue(
+            session, case_id=case_id, kind=GITLAB_TOMBSTONE, key=f"case:{case_id}:{GITLAB_TOMBSTONE}",
+            now=now, payload={"case_id": case_id, "by": actor_key(actor), "why": why, "at": now.isoformat()},
+        )  # fmt: skip
+    if CaseState(case.state) in OPEN_STATES:  # nothing is left to work on: the case ends, its clock stops
+        case_service.apply_transition(
+            session, case_id, CaseState.CANCELLED, actor=case_service.SYSTEM, roles={Role.SYSTEM}, now=now,
+            data={"by": CASE_ERASED},
+        )  # fmt: skip
     note_on_sirt_issue(
         session,
         case,
         tombstone,
         body=(
-            f"Case data was **erased on request** by {actor} at {now:%Y-%m-%d %H:%M} UTC: "
+            f"Case data was **erased on request** by {actor_key(actor)} at {now:%Y-%m-%d %H:%M} UTC: "
             f"{deleted} artefact(s) deleted and the case's free text scrubbed in Logdive; only tombstones "
-            "remain. Logdive does not "
-            "edit this issue or the Slack thread: remove any customer data from them by hand."
+            "remain, the case is ended, and Logdive's own messages in the Slack thread and on this issue are "
+            "replaced by tombstones."
         ),
         now=now,
     )
@@ -184,6 +209,22 @@ def _about_case(item: OutboxItem, case: Case) -> bool:
     handled = (item.result or {}).get("case_id") == case.id
     iid = (item.payload or {}).get("issue_iid")
     return handled or (case.sirt_issue_iid is not None and iid == case.sirt_issue_iid)
+
+
+def _logdive_replies(session: Session, case_id: int) -> list[str]:
+    """The ts of every reply Logdive posted in the case's thread (the case message redraws itself)."""
+    delivered = session.exec(
+        select(OutboxItem).where(
+            col(OutboxItem.case_id) == case_id,
+            col(OutboxItem.kind) == case_service.SLACK_THREAD_POST,
+            col(OutboxItem.status) == "done",
+        )
+    ).all()
+    return [
+        str(item.result["ts"])
+        for item in delivered
+        if item.result and item.result.get("ts") and item.payload.get("message") != "case_opened"
+    ]
 
 
 def _scrub_request(request: dict[str, Any]) -> dict[str, Any]:

@@ -18,11 +18,53 @@ from bot.artefacts.errors import ArtefactNotFound, ArtefactRefused
 from bot.cases import case_label
 from bot.db.locks import lock_row
 from bot.db.models import Artefact, Case, CaseEvent
-from workflows.review import CustodyAction, may_do
-from workflows.states import Role
+from workflows.review import CustodyAction, Person, custody_refusal, may_do
+from workflows.states import CaseState, Role
 
 SYSTEM = cases.SYSTEM
 
+# Who acts: a Person a signed Slack request authenticated, or Logdive itself / an operator by name
+# ("system", "cli:<os user>"), which never counts as a person for anything only people may do.
+Actor = Person | str
+
+# Actions that need the case accepted and open; with `review`, also being investigated or later.
+_NEEDS_OPEN_CASE: dict[CustodyAction, bool] = {
+    CustodyAction.ADD: False,
+    CustodyAction.RUN_EXTRACT: True,
+    CustodyAction.SUBMIT: True,
+    CustodyAction.EXPORT: True,
+    CustodyAction.DOWNLOAD_LINK: True,
+    CustodyAction.SHARE_SUBCONTRACTOR: True,
+}
+
+
+def actor_key(actor: Actor) -> str:
+    """How `actor` is recorded: a person's key (one for all their Slack ids), or the system's name."""
+    return actor.key if isinstance(actor, Person) else actor
+
+
+def person_of(actor: Actor) -> Person | None:
+    return actor if isinstance(actor, Person) else None
+
+
+ARTEFACT_CARD = "slack.artefact_card"  # redraw an artefact's card in the case thread
+SLACK_TOMBSTONE = "slack.tombstone"  # replace Logdive's replies in an erased case's thread
+GITLAB_TOMBSTONE = "gitlab.tombstone"  # the SIRT issue's title, description and Logdive's notes
+# Events after which an artefact's card is redrawn (reads and refusals change nothing on it).
+CARD_EVENTS = frozenset(
+    {
+        "artefact_added",
+        "artefact_version_added",
+        "artefact_submitted",
+        "artefact_approved",
+        "artefact_denied",
+        "retention_extended",
+        "retention_customer_told",
+        "artefact_deleted",
+        "download_link_issued",
+        "artefacts_exported",
+    }
+)
 ARTEFACT_DELETED = "artefact_deleted"
 CASE_ERASED = "case_erased"
 # What erasure keeps: what was deleted, when and why. Nothing in them is the customer's free text.
@@ -34,7 +76,7 @@ def record_event(
     case_id: int,
     *,
     kind: str,
-    actor: str,
+    actor: Actor,
     now: datetime,
     roles: Collection[Role] = (),
     data: Mapping[str, Any] | None = None,
@@ -43,7 +85,36 @@ def record_event(
     case = session.get(Case, case_id)
     if case is None:
         raise ArtefactNotFound(f"no case {case_label(case_id)}")
-    return cases.record_event(session, case, kind=kind, actor=actor, now=now, roles=roles, data=data)
+    event = cases.record_event(
+        session,
+        case,
+        kind=kind,
+        actor=actor_key(actor),
+        now=now,
+        roles=roles,
+        data=_with_slack_id(actor, data),
+    )
+    if kind in CARD_EVENTS and case.slack_channel:
+        for artefact_id in _artefacts_named(event.data):
+            outbox.enqueue(
+                session, case_id=case_id, kind=ARTEFACT_CARD, payload={"artefact_id": artefact_id},
+                key=f"event:{event.id}:card:{artefact_id}", now=now,
+            )  # fmt: skip
+    return event
+
+
+def _artefacts_named(data: Mapping[str, Any]) -> list[int]:
+    named = [data["artefact_id"]] if isinstance(data.get("artefact_id"), int) else []
+    named += [
+        a["id"] for a in data.get("artefacts") or () if isinstance(a, dict) and isinstance(a.get("id"), int)
+    ]
+    return list(dict.fromkeys(named))
+
+
+def _with_slack_id(actor: Actor, data: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The id the signed request carried, beside the person's key, when they differ (Enterprise Grid)."""
+    extra = {"slack_id": actor.slack_id} if isinstance(actor, Person) and actor.slack_id != actor.key else {}
+    return {**(data or {}), **extra}
 
 
 def refuse(
@@ -51,7 +122,7 @@ def refuse(
     case_id: int,
     *,
     kind: str,
-    actor: str,
+    actor: Actor,
     roles: Collection[Role],
     now: datetime,
     message: str,
@@ -59,8 +130,9 @@ def refuse(
 ) -> NoReturn:
     """Undo this unit of work, commit the refusal on its own, raise: nothing changed, and it shows."""
     cases.record_refusal(
-        session, case_id, kind=kind, actor=actor, roles=roles, now=now, message=message, data=data
-    )
+        session, case_id, kind=kind, actor=actor_key(actor), roles=roles, now=now, message=message,
+        data=_with_slack_id(actor, data),
+    )  # fmt: skip
     raise ArtefactRefused(message, kind=kind)
 
 
@@ -97,13 +169,23 @@ def permit(
     case: Case,
     action: CustodyAction,
     *,
-    actor: str,
+    actor: Actor,
     roles: Collection[Role],
     now: datetime,
     data: dict[str, Any],
 ) -> Role | None:
-    """The role `actor` acts in for `action`, or a recorded `unauthorised` refusal."""
-    permission = may_do(action, actor=actor, roles=roles, case_owner=case.owner)
+    """The role `actor` acts in for `action`, or a recorded refusal: not theirs, or not on this case now."""
+    permission = may_do(action, person=person_of(actor), roles=roles, case_owner=case.owner)
+    if permission.allowed and action in _NEEDS_OPEN_CASE:
+        refusal = custody_refusal(
+            CaseState(case.state), erased=case.erased_at is not None, review=_NEEDS_OPEN_CASE[action],
+            eligible=case.decision == "eligible",
+        )  # fmt: skip
+        if refusal is not None:
+            refuse(
+                session, case.id or 0, kind="refused", actor=actor, roles=roles, now=now,
+                message=f"{case_label(case.id or 0)}: {refusal}", data={"action": action.value, **data},
+            )  # fmt: skip
     if not permission.allowed:
         refuse(
             session,
@@ -119,7 +201,7 @@ def permit(
 
 
 def refuse_if_erased(
-    session: Session, case: Case, *, actor: str, roles: Collection[Role], now: datetime, action: str
+    session: Session, case: Case, *, actor: Actor, roles: Collection[Role], now: datetime, action: str
 ) -> None:
     if case.erased_at is not None:
         label = case_label(case.id or 0)
@@ -136,7 +218,7 @@ def refuse_if_erased(
 
 
 def refuse_if_deleted(
-    session: Session, artefact: Artefact, *, actor: str, roles: Collection[Role], now: datetime, action: str
+    session: Session, artefact: Artefact, *, actor: Actor, roles: Collection[Role], now: datetime, action: str
 ) -> None:
     if artefact.deleted_at is not None:
         refuse(
@@ -156,7 +238,7 @@ def case_for(
     case_id: int,
     action: CustodyAction,
     *,
-    actor: str,
+    actor: Actor,
     roles: Collection[Role],
     now: datetime,
     data: Mapping[str, Any] | None = None,
@@ -175,7 +257,7 @@ def artefact_for(
     artefact_id: int,
     action: CustodyAction | None,
     *,
-    actor: str,
+    actor: Actor,
     roles: Collection[Role],
     now: datetime,
     data: Mapping[str, Any] | None = None,

@@ -20,14 +20,24 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from bot import cases
 from bot.artefacts.errors import ArtefactNotFound, ArtefactRefused
-from bot.artefacts.events import case_for, lock_case, note_on_sirt_issue, record_event, refuse
-from bot.artefacts.service import list_artefacts, open_blob, review_of
+from bot.artefacts.events import (
+    Actor,
+    actor_key,
+    case_for,
+    lock_case,
+    note_on_sirt_issue,
+    record_event,
+    refuse,
+)
+from bot.artefacts.service import list_artefacts, open_blob, refuse_unless_seen, review_of
 from bot.artefacts.vault import Vault
 from bot.cases import case_label
 from bot.db.models import Artefact, ArtefactDownload, Case, CaseEvent
-from workflows.review import CustodyAction
-from workflows.states import Role
+from bot.gitlab.templates import render
+from workflows.review import CustodyAction, Subject, state_after_handover
+from workflows.states import CaseState, Role
 
 DOWNLOAD_PATH = "/artefacts/download/"
 CONSENT = "subcontractor_consent"
@@ -58,7 +68,7 @@ def export_for_customer(
     vault: Vault,
     case_id: int,
     *,
-    actor: str,
+    actor: Actor,
     roles: Collection[Role],
     now: datetime,
     artefact_ids: Sequence[int] | None = None,
@@ -77,21 +87,30 @@ def issue_download(
     session: Session,
     case_id: int,
     *,
-    actor: str,
+    actor: Actor,
     roles: Collection[Role],
     now: datetime,
     lifetime: timedelta,
     artefact_ids: Sequence[int] | None = None,
+    seen: Subject | None = None,
 ) -> DownloadLink:
-    """A one-time download of the approved artefacts for the case owner (a Slack thread action)."""
+    """A one-time download of the approved artefacts for the case owner (Share with customer).
+
+    `seen` is the card the owner clicked: the link is refused unless that is the artefact's current
+    version, so nobody hands over bytes they were not shown as approved."""
     case = case_for(session, case_id, CustodyAction.DOWNLOAD_LINK, actor=actor, roles=roles, now=now)
     chosen = _approved(session, case, artefact_ids, actor=actor, roles=roles, now=now, action="download_link")
+    for artefact in chosen:
+        if seen is not None and artefact.id == seen.artefact_id:
+            refuse_unless_seen(
+                session, artefact, seen, actor=actor, roles=roles, now=now, action="download_link"
+            )
     token = secrets.token_urlsafe(32)
     download = ArtefactDownload(
         case_id=case_id,
         token_sha256=_token_hash(token),
         artefacts={str(a.id): a.sha256 for a in chosen},
-        issued_to=actor,
+        issued_to=actor_key(actor),
         issued_at=now,
         expires_at=now + lifetime,
     )
@@ -115,9 +134,12 @@ def issue_download(
         session,
         case,
         event,
-        body=(
-            f"{actor} was given a one-time download of approved artefact(s) "
-            f"{', '.join(str(a.id) for a in chosen)}, valid until {download.expires_at:%Y-%m-%d %H:%M} UTC."
+        body=render(
+            "artefact_handover_note",
+            what="link_issued",
+            actor=actor_key(actor),
+            artefacts=[str(a.id) for a in chosen],
+            expires_at=download.expires_at,
         ),
         now=now,
     )
@@ -140,6 +162,8 @@ def redeem_download(session: Session, vault: Vault, token: str, *, now: datetime
         problem = f"this download link expired on {download.expires_at:%Y-%m-%d %H:%M} UTC"
     elif case.erased_at is not None:
         problem = f"{case_label(case.id or 0)} was erased"
+    elif case.state != CaseState.ARTEFACTS_APPROVED and case.state != CaseState.SHARED:
+        problem = f"{case_label(case.id or 0)} is {case.state}: only an approved case hands artefacts over"
     chosen: list[Artefact] = []
     for artefact_id, sha256 in ({} if problem else download.artefacts).items():
         artefact = session.get(Artefact, int(artefact_id))
@@ -174,17 +198,39 @@ def redeem_download(session: Session, vault: Vault, token: str, *, now: datetime
     _record_export(
         session, case, bundle, via="download", recipient="customer", actor=actor, roles=(), now=now,
         extra={"download_id": download.id},
+        files=[{"id": a.id, "version": a.version, "name": a.name, "sha256": a.sha256} for a in chosen],
     )  # fmt: skip
     return bundle
+
+
+def download_facts(session: Session, token: str, *, now: datetime) -> dict[str, object] | None:
+    """What the download page shows before anything is handed over: the case, the files, their SHA-256.
+
+    Nothing is consumed or recorded; None when there is no such link (or it can no longer be used).
+    """
+    download = session.exec(
+        select(ArtefactDownload).where(ArtefactDownload.token_sha256 == _token_hash(token))
+    ).first()
+    if download is None or download.used_at is not None or download.expires_at <= now:
+        return None
+    files = []
+    for artefact_id, sha256 in download.artefacts.items():
+        artefact = session.get(Artefact, int(artefact_id))
+        if artefact is None or artefact.deleted_at is not None:
+            return None
+        files.append(
+            {"id": artefact.id, "version": artefact.version, "name": artefact.name, "sha256": sha256}
+        )
+    return {"case": case_label(download.case_id), "files": files, "expires_at": download.expires_at}
 
 
 def record_subcontractor_consent(
     session: Session,
     case_id: int,
     *,
-    subcontractor: str,
+    subcontractor: Actor,
     evidence: str,
-    actor: str,
+    actor: Actor,
     roles: Collection[Role],
     now: datetime,
 ) -> CaseEvent:
@@ -203,8 +249,8 @@ def share_with_subcontractor(
     vault: Vault,
     case_id: int,
     *,
-    subcontractor: str,
-    actor: str,
+    subcontractor: Actor,
+    actor: Actor,
     roles: Collection[Role],
     now: datetime,
     artefact_ids: Sequence[int] | None = None,
@@ -248,7 +294,7 @@ def _approved(
     case: Case,
     artefact_ids: Sequence[int] | None,
     *,
-    actor: str,
+    actor: Actor,
     roles: Collection[Role],
     now: datetime,
     action: str,
@@ -292,7 +338,7 @@ def _bundle(
     case: Case,
     chosen: list[Artefact],
     *,
-    actor: str,
+    actor: Actor,
     roles: Collection[Role],
     now: datetime,
 ) -> Bundle:
@@ -321,11 +367,13 @@ def _record_export(
     *,
     via: str,
     recipient: str,
-    actor: str,
+    actor: Actor,
     roles: Collection[Role],
     now: datetime,
     extra: dict[str, object] | None = None,
+    files: list[dict[str, object]] | None = None,
 ) -> None:
+    """Record a hand-over, note it on the SIRT issue, and make an approved case shared (only this does)."""
     event = record_event(
         session,
         case.id or 0,
@@ -347,12 +395,23 @@ def _record_export(
         session,
         case,
         event,
-        body=(
-            f"Approved artefact(s) {', '.join(str(i) for i, _ in bundle.artefacts)} were exported {to} "
-            f"by {actor} ({via}) at {now:%Y-%m-%d %H:%M} UTC."
+        body=render(
+            "artefact_handover_note",
+            what="downloaded" if via == "download" else "exported",
+            actor=actor_key(actor),
+            artefacts=[str(i) for i, _ in bundle.artefacts],
+            files=files or [],
+            to=to,
+            via=via,
+            at=now,
         ),
         now=now,
     )
+    if recipient == "customer" and (target := state_after_handover(CaseState(case.state))) is not None:
+        cases.apply_transition(
+            session, case.id or 0, target, actor=cases.SYSTEM, roles={Role.SYSTEM}, now=now,
+            data={"by": EXPORTED, "via": via, "handed_over_by": actor_key(actor)},
+        )  # fmt: skip
 
 
 def _token_hash(token: str) -> str:

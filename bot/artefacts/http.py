@@ -28,17 +28,43 @@ _HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Robots-Tag": "noindex",
 }
-_PAGE = """<!doctype html><meta charset="utf-8"><title>Logdive download</title>
-<form method="post" action="{action}"><p>This link downloads the approved artefacts once.</p>
+_PAGE = """<!doctype html><meta charset="utf-8"><title>Logdive download: {case}</title>
+<h1>{case}: approved artefacts</h1>
+<p>Each file below was approved by a Security key and a Legal key from two different people for hand-over
+to the customer. Check the files against these SHA-256 checksums (also in SHA256SUMS in the zip).</p>
+<table><tr><th>artefact</th><th>version</th><th>file</th><th>SHA-256</th></tr>{rows}</table>
+<form method="post" action="{action}"><p>This link downloads them once, until {expires}.</p>
 <button type="submit">Download</button></form>"""
+_ROW = "<tr><td>{id}</td><td>{version}</td><td>{name}</td><td><code>{sha256}</code></td></tr>"
+_GONE = """<!doctype html><meta charset="utf-8"><title>Logdive download</title>
+<p>This download link cannot be used: it was used already, it expired, or it does not exist.</p>"""
 
 
 def download_route(database_url: str, vault: Callable[[], Vault], clock: Clock) -> Route:
+    def page(token: str) -> Response:
+        """What the link holds (case, files, SHA-256), read without using the link up."""
+        with session_scope(database_url) as session:
+            facts = export.download_facts(session, token, now=clock())
+        if facts is None:
+            return HTMLResponse(_GONE, status_code=410, headers=_HEADERS)
+        rows = "".join(
+            _ROW.format(**{k: escape(str(v), quote=True) for k, v in file.items()})
+            for file in facts["files"]  # type: ignore[attr-defined]
+        )
+        return HTMLResponse(
+            _PAGE.format(
+                case=escape(str(facts["case"])),
+                rows=rows,
+                expires=f"{facts['expires_at']:%Y-%m-%d %H:%M} UTC",
+                action=escape(export.DOWNLOAD_PATH + token, quote=True),
+            ),
+            headers=_HEADERS,
+        )
+
     async def download(request: Request) -> Response:
         token = request.path_params["token"]
         if request.method == "GET":
-            action = escape(export.DOWNLOAD_PATH + token, quote=True)
-            return HTMLResponse(_PAGE.format(action=action), headers=_HEADERS)
+            return await run_in_threadpool(page, token)
 
         def redeem() -> export.Bundle:
             with session_scope(database_url) as session:

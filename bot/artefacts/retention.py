@@ -18,19 +18,22 @@ from sqlmodel import Session, col, select
 from bot.artefacts.events import (
     ARTEFACT_DELETED,
     SYSTEM,
+    Actor,
+    actor_key,
     artefact_for,
     note_on_sirt_issue,
     record_event,
     refuse,
 )
+from bot.artefacts.service import follow_artefacts
 from bot.artefacts.store import BlobStore, LocalDirectoryStore
 from bot.db.engine import session_scope
 from bot.db.models import Artefact
 from bot.logs import get_logger
 from bot.settings import Settings
 from workflows.retention import ExtensionRefused, Retained, due_for_deletion, extend
-from workflows.review import CustodyAction
-from workflows.states import Role
+from workflows.review import CUSTODY_STATES, CustodyAction
+from workflows.states import CaseState, Role
 
 log = get_logger(__name__)
 
@@ -44,11 +47,12 @@ def extend_retention(
     *,
     until: datetime,
     reason: str,
-    actor: str,
+    actor: Actor,
     roles: Collection[Role],
     now: datetime,
+    customer_told: bool = False,
 ) -> Artefact:
-    """Keep an artefact longer. The reason is recorded and the customer must be told."""
+    """Keep an artefact longer (Legal), a reason recorded; the customer must be told unless they were."""
     artefact, case = artefact_for(
         session, artefact_id, CustodyAction.EXTEND, actor=actor, roles=roles, now=now
     )
@@ -63,7 +67,7 @@ def extend_retention(
     previous = artefact.expires_at
     artefact.expires_at = extension.expires_at
     artefact.extension_reason = extension.reason
-    artefact.customer_must_be_told = extension.customer_must_be_told
+    artefact.customer_must_be_told = extension.customer_must_be_told and not customer_told
     session.add(artefact)
     event = record_event(
         session,
@@ -77,7 +81,8 @@ def extend_retention(
             "from": previous.isoformat(),
             "to": extension.expires_at.isoformat(),
             "reason": extension.reason,
-            "customer_must_be_told": True,
+            "customer_must_be_told": artefact.customer_must_be_told,
+            "customer_told": customer_told,
         },
     )
     note_on_sirt_issue(
@@ -85,9 +90,11 @@ def extend_retention(
         case,
         event,
         body=(
-            f"Retention of artefact {artefact_id} was extended by {actor} from {previous:%Y-%m-%d %H:%M} to "
-            f"{extension.expires_at:%Y-%m-%d %H:%M} UTC. **The customer must be told.** "
-            "The reason is in Logdive's case log."
+            f"Retention of artefact {artefact_id} was extended by {actor_key(actor)} "
+            f"from {previous:%Y-%m-%d %H:%M} to "
+            f"{extension.expires_at:%Y-%m-%d %H:%M} UTC. "
+            + ("The customer was told. " if customer_told else "**The customer must be told.** ")
+            + "The reason is in Logdive's case log."
         ),
         now=now,
     )
@@ -95,7 +102,7 @@ def extend_retention(
 
 
 def record_customer_told(
-    session: Session, artefact_id: int, *, actor: str, roles: Collection[Role], now: datetime
+    session: Session, artefact_id: int, *, actor: Actor, roles: Collection[Role], now: datetime
 ) -> Artefact:
     """The customer has been told about the extension."""
     artefact, _ = artefact_for(
@@ -118,13 +125,40 @@ def record_customer_told(
     return artefact
 
 
+def erase_artefact(
+    session: Session,
+    store: BlobStore,
+    artefact_id: int,
+    *,
+    reason: str,
+    actor: Actor,
+    roles: Collection[Role],
+    now: datetime,
+) -> dict[str, Any]:
+    """Erase one artefact on request (SIRT or Legal): its blob goes now; a tombstone with the reason stays."""
+    why = (reason or "").strip()
+    if not why:
+        raise ValueError("reason: erasing an artefact needs a reason (e.g. the customer's request)")
+    if len(why) > 2000:
+        raise ValueError(f"reason: at most 2000 characters, got {len(why)}")
+    artefact, case = artefact_for(
+        session, artefact_id, CustodyAction.ERASE, actor=actor, roles=roles, now=now
+    )
+    tombstone = delete_artefact(
+        session, store, artefact, why=ERASURE, actor=actor, roles=roles, now=now, detail=why
+    )
+    if CaseState(case.state) in CUSTODY_STATES:
+        follow_artefacts(session, case, now=now, cause={"artefact_id": artefact_id, "by": ARTEFACT_DELETED})
+    return tombstone
+
+
 def delete_artefact(
     session: Session,
     store: BlobStore,
     artefact: Artefact,
     *,
     why: str,
-    actor: str,
+    actor: Actor,
     now: datetime,
     roles: Collection[Role] = (),
     detail: str | None = None,

@@ -16,9 +16,12 @@ from typing import Any
 from sqlalchemy import event as sa_event
 from sqlmodel import Session, col, select
 
+from bot import cases
 from bot.artefacts.crypto import TamperedArtefact
 from bot.artefacts.errors import ArtefactNotFound
 from bot.artefacts.events import (
+    Actor,
+    actor_key,
     artefact_for,
     case_for,
     note_on_sirt_issue,
@@ -38,14 +41,19 @@ from workflows.review import (
     Approval,
     CustodyAction,
     NdaStatus,
+    Permission,
+    Person,
     ReviewStatus,
+    Subject,
     Submission,
     Verdict,
+    case_target,
+    custody_refusal,
     denial_reason,
     may_decide,
     review_status,
 )
-from workflows.states import Role
+from workflows.states import CaseState, Role
 
 MAX_NAME_LENGTH = 200
 
@@ -67,24 +75,71 @@ def list_artefacts(session: Session, case_id: int, *, include_deleted: bool = Tr
     return list(session.exec(query.order_by(col(Artefact.id))).all())
 
 
+def subject_of(artefact: Artefact) -> Subject:
+    """What a key for the artefact's current content approves."""
+    assert artefact.id is not None
+    return Subject(artefact.case_id, artefact.id, artefact.version, artefact.sha256)
+
+
 def decisions_of(session: Session, artefact_id: int) -> list[Approval]:
     rows = session.exec(
         select(ArtefactApproval)
         .where(ArtefactApproval.artefact_id == artefact_id)
         .order_by(col(ArtefactApproval.at), col(ArtefactApproval.id))
     ).all()
-    return [Approval(r.approver, Role(r.role), r.sha256, Verdict(r.decision), r.reason) for r in rows]
+    found = []
+    for r in rows:
+        if r.case_id is None or r.version is None or r.purpose is None:
+            continue  # a key from before keys were bound to a version and purpose: it binds nothing
+        subject = Subject(r.case_id, r.artefact_id, r.version, r.sha256, r.purpose)
+        found.append(Approval(r.approver, Role(r.role), subject, Verdict(r.decision), r.reason))
+    return found
 
 
 def review_of(session: Session, artefact: Artefact, case: Case | None = None) -> ReviewStatus:
     assert artefact.id is not None
     case = case or session.get(Case, artefact.case_id)
     return review_status(
-        artefact.sha256,
+        subject_of(artefact),
         _submission(artefact),
         decisions_of(session, artefact.id),
         nda_status=case.nda_status if case else None,
     )
+
+
+def refuse_unless_seen(
+    session: Session,
+    artefact: Artefact,
+    seen: Subject | None,
+    *,
+    actor: Actor,
+    roles: Collection[Role],
+    now: datetime,
+    action: str,
+) -> None:
+    """Refuse (recorded) when the person acted on a card showing another version than the current one."""
+    current = subject_of(artefact)
+    if seen is not None and seen != current:
+        refuse(
+            session, artefact.case_id, kind="stale", actor=actor, roles=roles, now=now,
+            message=f"artefact {artefact.id}: you were shown {seen.short} but it is now {current.short}",
+            data={"action": action, "artefact_id": artefact.id, "version": artefact.version},
+        )  # fmt: skip
+
+
+def follow_artefacts(session: Session, case: Case, *, now: datetime, cause: dict[str, Any]) -> None:
+    """Move the case where its artefacts' review puts it (workflows.review.case_target), as Logdive."""
+    assert case.id is not None
+    marked = [
+        review_of(session, a, case)
+        for a in list_artefacts(session, case.id, include_deleted=False)
+        if a.submitted_sha256 is not None
+    ]
+    target = case_target(CaseState(case.state), marked)
+    if target is not None:
+        cases.apply_transition(
+            session, case.id, target, actor=cases.SYSTEM, roles={Role.SYSTEM}, now=now, data=cause
+        )
 
 
 def artefact_summaries(session: Session, case_id: int) -> list[dict[str, Any]]:
@@ -137,7 +192,7 @@ def store_artefact(
     name: str,
     kind: ArtefactKind | str,
     data: bytes,
-    actor: str,
+    actor: Actor,
     roles: Collection[Role],
     now: datetime,
     policy: RetentionPolicy,
@@ -189,7 +244,7 @@ def add_version(
     artefact_id: int,
     *,
     data: bytes,
-    actor: str,
+    actor: Actor,
     roles: Collection[Role],
     now: datetime,
     policy: RetentionPolicy,
@@ -198,7 +253,7 @@ def add_version(
     artefact, case = artefact_for(session, artefact_id, CustodyAction.ADD, actor=actor, roles=roles, now=now)
     context = {"artefact_id": artefact_id}
     previous = artefact.sha256
-    voided = sum(1 for d in decisions_of(session, artefact_id) if d.sha256 == previous)
+    voided = sum(1 for d in decisions_of(session, artefact_id) if d.subject == subject_of(artefact))
     sealed = vault.put(data)
     _discard_on_rollback(session, vault, sealed.ref)
     _discard_on_commit(session, vault, artefact.storage_ref)
@@ -235,6 +290,9 @@ def add_version(
             ),
             now=now,
         )
+    follow_artefacts(
+        session, case, now=now, cause={"artefact_id": artefact_id, "by": "artefact_version_added"}
+    )
     return artefact
 
 
@@ -243,7 +301,7 @@ def read_artefact(
     vault: Vault,
     artefact_id: int,
     *,
-    actor: str,
+    actor: Actor,
     roles: Collection[Role],
     now: datetime,
     purpose: str = "review",
@@ -269,7 +327,13 @@ def read_artefact(
 
 
 def open_blob(
-    session: Session, vault: Vault, artefact: Artefact, *, actor: str, roles: Collection[Role], now: datetime
+    session: Session,
+    vault: Vault,
+    artefact: Artefact,
+    *,
+    actor: Actor,
+    roles: Collection[Role],
+    now: datetime,
 ) -> bytes:
     """Decrypt and check; a blob that fails is refused, and the refusal is recorded on the case."""
     try:
@@ -292,17 +356,26 @@ def open_blob(
 
 
 def submit_for_review(
-    session: Session, artefact_id: int, *, actor: str, roles: Collection[Role], now: datetime
+    session: Session,
+    artefact_id: int,
+    *,
+    actor: Actor,
+    roles: Collection[Role],
+    now: datetime,
+    seen: Subject | None = None,
 ) -> ReviewStatus:
-    """Attach the artefact's current SHA-256 to the case for the two-key review."""
+    """Mark the artefact's current version (`seen`, when the person was shown one) for hand-over: it now
+    needs the two keys. The case owner's act."""
     artefact, case = artefact_for(
         session, artefact_id, CustodyAction.SUBMIT, actor=actor, roles=roles, now=now
     )
-    context = {"artefact_id": artefact_id, "sha256": artefact.sha256}
+    context = {"artefact_id": artefact_id, "sha256": artefact.sha256, "version": artefact.version}
+    refuse_unless_seen(session, artefact, seen, actor=actor, roles=roles, now=now, action="submit")
     current = review_of(session, artefact, case)
-    if artefact.submitted_sha256 == artefact.sha256:
+    if artefact.submitted_sha256 == artefact.sha256 and artefact.submitted_version == artefact.version:
         return current  # a double click: already submitted, nothing more to record
-    artefact.submitted_by, artefact.submitted_sha256, artefact.submitted_at = actor, artefact.sha256, now
+    artefact.submitted_by, artefact.submitted_sha256 = actor_key(actor), artefact.sha256
+    artefact.submitted_version, artefact.submitted_at = artefact.version, now
     session.add(artefact)
     status = review_of(session, artefact, case)
     event = record_event(
@@ -312,7 +385,7 @@ def submit_for_review(
         actor=actor,
         roles=roles,
         now=now,
-        data={**context, "version": artefact.version, "nda_status": case.nda_status},
+        data={**context, "nda_status": case.nda_status},
     )
     nda = "" if status.nda_signed else f" **{status.notes[0]}.**"
     note_on_sirt_issue(
@@ -321,10 +394,12 @@ def submit_for_review(
         event,
         body=(
             f"Artefact {artefact_id} (version {artefact.version}, `{artefact.sha256}`) was submitted for "
-            f"review by {actor}. It needs a Security key and a Legal key from two other people.{nda}"
+            f"review by {actor_key(actor)}. It needs a Security key and a Legal key from two other "
+            f"people.{nda}"
         ),
         now=now,
     )
+    follow_artefacts(session, case, now=now, cause={"artefact_id": artefact_id, "by": "artefact_submitted"})
     return status
 
 
@@ -332,16 +407,16 @@ def approve(
     session: Session,
     artefact_id: int,
     *,
-    actor: str,
+    actor: Person,
     roles: Collection[Role],
     now: datetime,
+    seen: Subject,
     as_role: Role | None = None,
-    seen_sha256: str | None = None,
 ) -> ReviewStatus:
-    """Give one key (sirt or legal) for the artefact's current checksum."""
+    """Give one key (sirt or legal) for `seen`, which must be the artefact's current subject."""
     return _decide(
         session, artefact_id, Verdict.APPROVED, actor=actor, roles=roles, now=now, as_role=as_role,
-        seen_sha256=seen_sha256, reason=None,
+        seen=seen, reason=None,
     )  # fmt: skip
 
 
@@ -350,18 +425,42 @@ def deny(
     artefact_id: int,
     *,
     reason: str,
-    actor: str,
+    actor: Person,
     roles: Collection[Role],
     now: datetime,
+    seen: Subject,
     as_role: Role | None = None,
-    seen_sha256: str | None = None,
 ) -> ReviewStatus:
-    """Stop the artefact's current checksum; `reason` says what must change (ValueError when blank)."""
+    """Stop `seen`, the artefact's current subject; `reason` says what must change (ValueError when blank)."""
     text = denial_reason(reason)
     return _decide(
         session, artefact_id, Verdict.DENIED, actor=actor, roles=roles, now=now, as_role=as_role,
-        seen_sha256=seen_sha256, reason=text,
+        seen=seen, reason=text,
     )  # fmt: skip
+
+
+def permission_to_approve(
+    session: Session,
+    artefact_id: int,
+    *,
+    actor: Person,
+    roles: Collection[Role],
+    seen: Subject,
+    as_role: Role | None = None,
+) -> Permission:
+    """Would `approve` give this key now? Read only: nothing is recorded (`approve` records its refusals)."""
+    artefact = get_artefact(session, artefact_id)
+    case = session.get(Case, artefact.case_id)
+    assert case is not None
+    permission = may_decide(
+        Verdict.APPROVED, actor=actor.key, roles=roles, subject=subject_of(artefact),
+        submission=_submission(artefact), decisions=decisions_of(session, artefact_id), as_role=as_role,
+        seen=seen,
+    )  # fmt: skip
+    problem = custody_refusal(CaseState(case.state), erased=case.erased_at is not None, review=True)
+    if artefact.deleted_at is not None or (permission.allowed and problem is not None):
+        return Permission.refused(problem or "the artefact was deleted")
+    return permission
 
 
 def _decide(
@@ -369,27 +468,36 @@ def _decide(
     artefact_id: int,
     verdict: Verdict,
     *,
-    actor: str,
+    actor: Person,
     roles: Collection[Role],
     now: datetime,
     as_role: Role | None,
-    seen_sha256: str | None,
+    seen: Subject,
     reason: str | None,
 ) -> ReviewStatus:
+    if not isinstance(actor, Person):  # a key is never given by a name a command was handed
+        raise TypeError("a review decision is made by an authenticated Person")
     artefact, case = artefact_for(
         session, artefact_id, None, actor=actor, roles=roles, now=now, data={"action": verdict.value}
     )
-    context = {"action": verdict.value, "artefact_id": artefact_id, "sha256": artefact.sha256}
+    subject = subject_of(artefact)
+    context = {
+        "action": verdict.value, "artefact_id": artefact_id, "sha256": artefact.sha256,
+        "version": artefact.version, "purpose": subject.purpose,
+    }  # fmt: skip
     permission = may_decide(
         verdict,
-        actor=actor,
+        actor=actor.key,
         roles=roles,
-        sha256=artefact.sha256,
+        subject=subject,
         submission=_submission(artefact),
         decisions=decisions_of(session, artefact_id),
         as_role=as_role,
-        seen_sha256=seen_sha256,
+        seen=seen,
     )
+    state_problem = custody_refusal(CaseState(case.state), erased=case.erased_at is not None, review=True)
+    if permission.allowed and state_problem is not None:
+        permission = permission.refused(f"{cases.case_label(case.id or 0)}: {state_problem}")
     if not permission.allowed:
         refuse(
             session,
@@ -405,9 +513,13 @@ def _decide(
     session.add(
         ArtefactApproval(
             artefact_id=artefact_id,
-            sha256=artefact.sha256,
+            sha256=subject.sha256,
+            case_id=subject.case_id,
+            version=subject.version,
+            purpose=subject.purpose,
             role=permission.role.value,
-            approver=actor,
+            approver=actor.key,
+            slack_id=actor.slack_id,
             decision=verdict.value,
             reason=reason,
             at=now,
@@ -428,7 +540,8 @@ def _decide(
     )
     if verdict is Verdict.DENIED:
         body = (
-            f"Artefact {artefact_id} (`{artefact.sha256}`) was **denied** by {actor} ({permission.role}). "
+            f"Artefact {artefact_id} (`{artefact.sha256}`) was **denied** by {actor.key} "
+            f"({permission.role}). "
             "The reason is in Logdive's case log (`logdive cases show`)."
         )
     elif status.approved:
@@ -438,10 +551,11 @@ def _decide(
         )
     else:
         body = (
-            f"Artefact {artefact_id} (`{artefact.sha256}`): {permission.role} key given by {actor}; "
+            f"Artefact {artefact_id} (`{artefact.sha256}`): {permission.role} key given by {actor.key}; "
             f"still needed: {', '.join(r.value for r in status.missing)}."
         )
     note_on_sirt_issue(session, case, event, body=body, now=now)
+    follow_artefacts(session, case, now=now, cause={"artefact_id": artefact_id, "by": kind})
     return status
 
 
@@ -453,7 +567,7 @@ def set_nda_status(
     case_id: int,
     status: NdaStatus | str,
     *,
-    actor: str,
+    actor: Actor,
     roles: Collection[Role],
     now: datetime,
 ) -> Case:
@@ -483,9 +597,15 @@ def set_nda_status(
 
 
 def _submission(artefact: Artefact) -> Submission | None:
-    if artefact.submitted_sha256 is None or artefact.submitted_by is None:
+    if (
+        artefact.submitted_sha256 is None
+        or artefact.submitted_by is None
+        or artefact.submitted_version is None
+    ):
         return None
-    return Submission(artefact.submitted_by, artefact.submitted_sha256)
+    assert artefact.id is not None
+    subject = Subject(artefact.case_id, artefact.id, artefact.submitted_version, artefact.submitted_sha256)
+    return Submission(artefact.submitted_by, subject)
 
 
 def _kind(kind: ArtefactKind | str) -> ArtefactKind:

@@ -1,8 +1,10 @@
-"""`logdive artefacts …`, `logdive erase`, `logdive keys …`: artefact custody from a terminal.
+"""`logdive artefacts …`, `logdive keys …`: the operator's side of artefact custody.
 
-The CLI runs as an operator on the host. Commands that act for a person take `--as SLACK_USER_ID`
-and check that person's roles in LOGDIVE_ROLES_FILE (bot.artefacts.roles); every action is recorded
-on the case under that id. Exit codes: 0 done, 1 refused (not allowed, not approved, …), 2 bad input.
+The CLI runs as an operator on the host, who already holds the key ring: it stores a file (sealed at
+once, unreviewed), lists a case's artefacts, decrypts one for the operator, expires, and manages keys,
+each recorded as `cli:<os user>`. Nothing a person does (submitting, the two keys, a denial, a
+hand-over, an extension, an erasure) is done from here: those come from an authenticated person in
+the case thread, so no typed id can act for anyone. Exit codes: 0 done, 1 refused, 2 bad input.
 """
 
 from __future__ import annotations
@@ -21,10 +23,9 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from bot.artefacts import erasure, export, retention, rotation, service
+from bot.artefacts import retention, rotation, service
 from bot.artefacts.errors import ArtefactNotFound, ArtefactRefused
 from bot.artefacts.keys import KeyConfigError, UnknownKey, generate_entry
-from bot.artefacts.roles import FileRoleProvider, RolesFileError
 from bot.artefacts.store import LocalDirectoryStore
 from bot.artefacts.vault import Vault
 from bot.cases import CaseNotFound, case_label, parse_case_label
@@ -34,32 +35,17 @@ from bot.db.engine import session_scope
 from bot.logs import configure_logging
 from bot.settings import get_settings
 from workflows.retention import ArtefactKind
-from workflows.review import NdaStatus
 from workflows.states import Role
 
 REFUSED = 1
+OPERATOR_ROLES = frozenset({Role.SYSTEM})  # the host's operator acts as Logdive itself, never as a person
 
 CaseArg = Annotated[str, typer.Argument(metavar="CASE", help="A case id: LD-42 or 42.")]
 ArtefactArg = Annotated[
     int, typer.Argument(metavar="ARTEFACT", help="An artefact id (see `artefacts list`).")
 ]
-AsOption = Annotated[
-    str,
-    typer.Option(
-        "--as", metavar="SLACK_USER_ID", help="The person you act for; roles from LOGDIVE_ROLES_FILE."
-    ),
-]
 OutOption = Annotated[
     Path, typer.Option("--out", "-o", metavar="FILE", help="Where to write (must not exist).")
-]
-ShaOption = Annotated[
-    str,
-    typer.Option(
-        "--sha256", metavar="HEX", help="The checksum you reviewed: all of it or its first 12+ digits."
-    ),
-]
-RoleOption = Annotated[
-    Role | None, typer.Option("--role", help="Which key you give, when you hold both sirt and legal.")
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 
@@ -75,14 +61,13 @@ def register(app: typer.Typer) -> None:
         case_id: CaseArg,
         file: Annotated[Path, typer.Argument(metavar="FILE", help="The file to store, encrypted.")],
         kind: Annotated[ArtefactKind, typer.Option("--kind", help="Decides how long it is kept.")],
-        acting: AsOption,
         name: Annotated[str | None, typer.Option("--name", help="Default: the file's name.")] = None,
     ) -> None:
-        """Store a file (an extract output, a summary, an uploaded diagnostic file) on a case."""
+        """Store a file on a case as the operator (e.g. a diagnostic file): sealed at once, unreviewed."""
         number = _case(case_id)
         data = _read_input(file)
         with _handled():
-            url, vault, roles = ready_database(False), _vault(), _roles(acting)
+            url, vault = ready_database(False), _vault()
             policy = get_settings().load_policy().retention
             with session_scope(url) as session:
                 artefact = service.store_artefact(
@@ -92,8 +77,8 @@ def register(app: typer.Typer) -> None:
                     name=name or file.name,
                     kind=kind,
                     data=data,
-                    actor=acting,
-                    roles=roles,
+                    actor=_operator_actor(),
+                    roles=OPERATOR_ROLES,
                     now=utc_now(),
                     policy=policy,
                     source="cli",
@@ -135,177 +120,15 @@ def register(app: typer.Typer) -> None:
         stdout().print(table if rows else f"{case_label(number)} has no artefacts")
 
     @artefacts_app.command("read")
-    def read_command(artefact_id: ArtefactArg, out: OutOption, acting: AsOption) -> None:
-        """Decrypt an artefact to a file, to review it (the read is recorded on the case)."""
-        with _writing(out, acting) as (write, session, vault, roles):
+    def read_command(artefact_id: ArtefactArg, out: OutOption) -> None:
+        """Decrypt an artefact to a file as the operator (the read is recorded on the case)."""
+        with _writing(out) as (write, session, vault):
             write(
-                service.read_artefact(session, vault, artefact_id, actor=acting, roles=roles, now=utc_now())
+                service.read_artefact(
+                    session, vault, artefact_id, actor=_operator_actor(), roles=OPERATOR_ROLES, now=utc_now()
+                )
             )
         _done(f"artefact {artefact_id} written to {out}")
-
-    @artefacts_app.command("submit")
-    def submit_command(artefact_id: ArtefactArg, acting: AsOption) -> None:
-        """Submit an artefact's current version for the two-key review (Security and Legal)."""
-        with _acting_session(acting) as (session, roles):
-            status = service.submit_for_review(session, artefact_id, actor=acting, roles=roles, now=utc_now())
-        _done(f"artefact {artefact_id} ({status.sha256}) is {status.state}; needs keys: sirt, legal")
-        for note in status.notes:
-            stderr().print(plain(f"note: {note}"))
-
-    @artefacts_app.command("approve")
-    def approve_command(
-        artefact_id: ArtefactArg, sha256: ShaOption, acting: AsOption, role: RoleOption = None
-    ) -> None:
-        """Give your key (sirt or legal) for the version whose checksum you reviewed."""
-        with _acting_session(acting) as (session, roles):
-            status = service.approve(
-                session,
-                artefact_id,
-                actor=acting,
-                roles=roles,
-                now=utc_now(),
-                as_role=role,
-                seen_sha256=sha256,
-            )
-        missing = ", ".join(r.value for r in status.missing)
-        _done(f"artefact {artefact_id} is {status.state}" + (f"; still needs: {missing}" if missing else ""))
-
-    @artefacts_app.command("deny")
-    def deny_command(
-        artefact_id: ArtefactArg,
-        sha256: ShaOption,
-        reason: Annotated[str, typer.Option("--reason", help="What must change before it can be approved.")],
-        acting: AsOption,
-        role: RoleOption = None,
-    ) -> None:
-        """Deny the version whose checksum you reviewed, with a reason."""
-        with _acting_session(acting) as (session, roles):
-            service.deny(
-                session,
-                artefact_id,
-                reason=reason,
-                actor=acting,
-                roles=roles,
-                now=utc_now(),
-                as_role=role,
-                seen_sha256=sha256,
-            )
-        _done(f"artefact {artefact_id} denied")
-
-    @artefacts_app.command("export")
-    def export_command(
-        case_id: CaseArg,
-        out: OutOption,
-        acting: AsOption,
-        artefact_ids: Annotated[
-            list[int] | None, typer.Option("--artefact", help="Only these (default: every submitted one).")
-        ] = None,
-    ) -> None:
-        """Write the case's approved artefacts to a zip for the customer; recorded on case and SIRT issue."""
-        number = _case(case_id)
-        with _writing(out, acting) as (write, session, vault, roles):
-            bundle = export.export_for_customer(
-                session,
-                vault,
-                number,
-                actor=acting,
-                roles=roles,
-                now=utc_now(),
-                artefact_ids=artefact_ids,
-            )
-            write(bundle.content)
-        _done(f"{len(bundle.artefacts)} approved artefact(s) of {case_label(number)} written to {out}")
-
-    @artefacts_app.command("extend")
-    def extend_command(
-        artefact_id: ArtefactArg,
-        until: Annotated[
-            str, typer.Option("--until", metavar="ISO8601", help="Keep until, e.g. 2026-12-31T00:00Z.")
-        ],
-        reason: Annotated[str, typer.Option("--reason", help="Why it must be kept longer (recorded).")],
-        acting: AsOption,
-    ) -> None:
-        """Keep an artefact longer than policy: a recorded reason; the customer must be told."""
-        moment = _moment(until, "--until")
-        with _acting_session(acting) as (session, roles):
-            artefact = retention.extend_retention(
-                session,
-                artefact_id,
-                until=moment,
-                reason=reason,
-                actor=acting,
-                roles=roles,
-                now=utc_now(),
-            )
-        _done(
-            f"artefact {artefact_id} kept until {artefact.expires_at:%Y-%m-%d %H:%M} UTC; tell the customer"
-        )
-
-    @artefacts_app.command("told")
-    def told_command(artefact_id: ArtefactArg, acting: AsOption) -> None:
-        """Record that the customer was told about an extension."""
-        with _acting_session(acting) as (session, roles):
-            retention.record_customer_told(session, artefact_id, actor=acting, roles=roles, now=utc_now())
-        _done(f"artefact {artefact_id}: the customer was told")
-
-    @artefacts_app.command("nda")
-    def nda_command(
-        case_id: CaseArg,
-        status: Annotated[NdaStatus, typer.Argument(metavar="STATUS", help="offered, signed or declined.")],
-        acting: AsOption,
-    ) -> None:
-        """Record the case's NDA status (CSM)."""
-        number = _case(case_id)
-        with _acting_session(acting) as (session, roles):
-            service.set_nda_status(session, number, status, actor=acting, roles=roles, now=utc_now())
-        _done(f"{case_label(number)}: NDA {status}")
-
-    @artefacts_app.command("consent")
-    def consent_command(
-        case_id: CaseArg,
-        subcontractor: Annotated[str, typer.Option("--subcontractor", help="Who the customer approved.")],
-        evidence: Annotated[
-            str, typer.Option("--evidence", help="Where the customer's approval is written.")
-        ],
-        acting: AsOption,
-    ) -> None:
-        """Record the customer's approval to share with a subcontractor (CSM)."""
-        number = _case(case_id)
-        with _acting_session(acting) as (session, roles):
-            export.record_subcontractor_consent(
-                session,
-                number,
-                subcontractor=subcontractor,
-                evidence=evidence,
-                actor=acting,
-                roles=roles,
-                now=utc_now(),
-            )
-        _done(f"{case_label(number)}: the customer's consent is recorded")
-
-    @artefacts_app.command("share")
-    def share_command(
-        case_id: CaseArg,
-        subcontractor: Annotated[
-            str, typer.Option("--subcontractor", help="As named in the recorded consent.")
-        ],
-        out: OutOption,
-        acting: AsOption,
-    ) -> None:
-        """Write approved artefacts for a subcontractor the customer approved (SIRT)."""
-        number = _case(case_id)
-        with _writing(out, acting) as (write, session, vault, roles):
-            bundle = export.share_with_subcontractor(
-                session,
-                vault,
-                number,
-                subcontractor=subcontractor,
-                actor=acting,
-                roles=roles,
-                now=utc_now(),
-            )
-            write(bundle.content)
-        _done(f"{len(bundle.artefacts)} approved artefact(s) written to {out} for the subcontractor")
 
     @artefacts_app.command("expire")
     def expire_command(
@@ -321,36 +144,6 @@ def register(app: typer.Typer) -> None:
             print_json({"deleted": report.deleted})
             return
         _done(f"{report.count} expired artefact(s) deleted")
-
-    @app.command("erase")
-    def erase_command(
-        case_id: CaseArg,
-        reason: Annotated[
-            str, typer.Option("--reason", help="Why (e.g. the customer's request and its ticket).")
-        ],
-        acting: AsOption,
-        yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
-    ) -> None:
-        """Erase a case on request: delete every artefact and scrub its free text; tombstones stay."""
-        number = _case(case_id)
-        with _handled():
-            url, roles = ready_database(False), _roles(acting)
-            if not yes and not typer.confirm(f"Erase {case_label(number)}? This cannot be undone.", err=True):
-                raise typer.Exit(REFUSED)
-            with session_scope(url) as session:
-                report = erasure.erase_case(
-                    session,
-                    LocalDirectoryStore(get_settings().artefact_dir),
-                    number,
-                    reason=reason,
-                    actor=acting,
-                    roles=roles,
-                    now=utc_now(),
-                )
-        _done(
-            f"{case_label(number)} erased: {report.artefacts_deleted} artefact(s) deleted, "
-            f"{report.events_scrubbed} event(s) scrubbed; the SIRT issue will be told"
-        )
 
     @keys_app.command("rotate")
     def rotate_command() -> None:
@@ -392,7 +185,7 @@ def _handled(json_output: bool = False) -> Iterator[None]:
         fail([Problem("refused", str(exc))], json_output=json_output, code=REFUSED)
     except (ArtefactNotFound, CaseNotFound) as exc:
         fail([Problem("", str(exc))], json_output=json_output)
-    except (KeyConfigError, RolesFileError) as exc:
+    except KeyConfigError as exc:
         fail([Problem("", str(exc))], json_output=json_output)
     except UnknownKey as exc:
         fail([Problem("LOGDIVE_ARTEFACT_KEY", str(exc))], json_output=json_output)
@@ -401,24 +194,13 @@ def _handled(json_output: bool = False) -> Iterator[None]:
 
 
 @contextmanager
-def _acting_session(acting: str) -> Iterator[tuple[Session, frozenset[Role]]]:
-    """A unit of work on the ready database for `acting`, with their roles; failures as in `_handled`."""
+def _writing(out: Path) -> Iterator[tuple[Callable[[bytes], None], Session, Vault]]:
+    """A unit of work with the vault and a writer of the new file `out` (gone if the unit fails)."""
     with _handled():
-        url, roles = ready_database(False), _roles(acting)
-        with session_scope(url) as session:
-            yield session, roles
-
-
-@contextmanager
-def _writing(
-    out: Path, acting: str
-) -> Iterator[tuple[Callable[[bytes], None], Session, Vault, frozenset[Role]]]:
-    """As `_acting_session`, plus the vault and a writer of the new file `out` (gone if the unit fails)."""
-    with _handled():
-        url, vault, roles = ready_database(False), _vault(), _roles(acting)
+        url, vault = ready_database(False), _vault()
         _check_new(out)
         with _output(out) as write, session_scope(url) as session:
-            yield write, session, vault, roles
+            yield write, session, vault
 
 
 def _case(text: str, json_output: bool = False) -> int:
@@ -435,15 +217,12 @@ def _moment(text: str, option: str) -> datetime:
         fail([Problem(option, str(exc))])
 
 
-def _roles(user_id: str) -> frozenset[Role]:
-    user = user_id.strip()
-    if not user:
-        raise ValueError("--as: a Slack user id is required, e.g. U0123ABCD")
-    return FileRoleProvider.load(get_settings().roles_file).roles_of(user)
-
-
 def _vault() -> Vault:
     return Vault.from_settings(get_settings())
+
+
+def _operator_actor() -> str:
+    return f"cli:{_operator()}"
 
 
 def _operator() -> str:

@@ -30,7 +30,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "bot.cli.outbox": ("outbox",),
     "bot.cli.check": ("check",),
     "bot.cli.serve": ("serve", "socket", "sweep"),
-    "bot.cli.artefacts": ("artefacts", "keys", "erase"),
+    "bot.cli.artefacts": ("artefacts", "keys"),
     "bot.cli.extract": ("extract",),
     "bot.cli.report": ("report",),
     "bot.cli.demo": ("demo",),

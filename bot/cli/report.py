@@ -31,10 +31,6 @@ def report(
     case: Annotated[
         str | None, typer.Argument(metavar="CASE", help="A case id (LD-42); leave out with --extract.")
     ] = None,
-    acting: Annotated[
-        str | None,
-        typer.Option("--as", metavar="SLACK_USER_ID", help="Who builds it (roles from LOGDIVE_ROLES_FILE)."),
-    ] = None,
     extract: Annotated[
         Path | None,
         typer.Option("--extract", metavar="FILE", help="A manifest or summary file instead of a case."),
@@ -74,17 +70,13 @@ def report(
                      "`logdive artefacts read`")],
             json_output=json_output,
         )  # fmt: skip
-    if not acting:
-        fail(
-            [Problem("--as", "say who builds the report: a Slack user id, e.g. U0123ABCD")],
-            json_output=json_output,
-        )
-    _for_case(case, acting, page, no_findings, json_output)
+    _for_case(case, page, no_findings, json_output)
 
 
-def _for_case(case: str, acting: str, paper: object, no_findings: bool, json_output: bool) -> None:
+def _for_case(case: str, paper: object, no_findings: bool, json_output: bool) -> None:
+    """Built by the host's operator as Logdive itself (recorded as `cli:<os user>`): no typed-in person."""
     from bot.cases import case_label, parse_case_label
-    from bot.cli.artefacts import _handled, _roles, _vault
+    from bot.cli.artefacts import OPERATOR_ROLES, _handled, _operator_actor, _vault
     from bot.clock import utc_now
     from bot.db.engine import session_scope
     from bot.db.models import Case
@@ -96,7 +88,7 @@ def _for_case(case: str, acting: str, paper: object, no_findings: bool, json_out
     except ValueError as exc:
         fail([Problem("CASE", str(exc))], json_output=json_output)
     with _handled(json_output):
-        url, vault, roles = ready_database(json_output), _vault(), _roles(acting)
+        url, vault, roles, acting = ready_database(json_output), _vault(), OPERATOR_ROLES, _operator_actor()
         settings = get_settings()
         policy = settings.load_policy().retention
         with session_scope(url) as session:

@@ -160,16 +160,19 @@ class Artefact(SQLModel, table=True):
     version: int = 1  # a new version has a new checksum: review approvals do not carry over
     submitted_by: str | None = None  # who submitted it for review
     submitted_sha256: str | None = None  # the checksum that was submitted
+    submitted_version: int | None = None  # and its version: the subject the keys are given for
     submitted_at: datetime | None = _utc(default=None)
     created_at: datetime = _utc()
     expires_at: datetime = _utc()
     extension_reason: str | None = None
     customer_must_be_told: bool = False
     deleted_at: datetime | None = _utc(default=None)
+    details: dict[str, Any] | None = _json(default=None)  # facts for the card: entries kept, redactions
+    slack_ts: str | None = None  # the artefact's card in the case thread
 
 
 class ArtefactApproval(SQLModel, table=True):
-    """One key of the two-key review, bound to the checksum it approved."""
+    """One key of the two-key review, bound to its subject: case, artefact, version, SHA-256, purpose."""
 
     __tablename__ = "artefact_approvals"
     __table_args__ = (Index("ix_artefact_approvals_artefact_id", "artefact_id"),)
@@ -177,11 +180,37 @@ class ArtefactApproval(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     artefact_id: int = Field(foreign_key="artefacts.id")
     sha256: str
+    case_id: int | None = None
+    version: int | None = None
+    purpose: str | None = None  # workflows.review.HANDOVER
     role: str  # sirt | legal
-    approver: str
+    approver: str  # the person's key (workflows.review.Person.key)
+    slack_id: str | None = None  # the id the signed request carried
     decision: str  # approved | denied
     reason: str | None = None
     at: datetime = _utc()
+
+
+class StepUp(SQLModel, table=True):
+    """A key clicked in Slack, waiting for the clicker's fresh OpenID Connect sign-in (bot/oidc).
+
+    Only the state's SHA-256 is stored; the state, nonce and PKCE verifier are single-use."""
+
+    __tablename__ = "step_ups"
+
+    state_sha256: str = Field(primary_key=True)
+    artefact_id: int = Field(foreign_key="artefacts.id")
+    case_id: int
+    version: int
+    sha256: str
+    role: str  # the key asked for: sirt | legal
+    slack_id: str
+    enterprise_id: str | None = None
+    nonce: str
+    code_verifier: str
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    used_at: datetime | None = _utc(default=None)
 
 
 class ArtefactDownload(SQLModel, table=True):

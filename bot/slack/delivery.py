@@ -85,10 +85,11 @@ class SlackDelivery:
         if item.payload.get("message") == "case_opened":
             response = self._call("chat_postMessage", channel=channel, text=text, blocks=blocks)
             return {"channel": response["channel"], "ts": response["ts"]}
-        self._call("chat_postMessage", channel=channel, thread_ts=thread_ts, text=text, blocks=blocks)
+        reply = self._call("chat_postMessage", channel=channel, thread_ts=thread_ts, text=text, blocks=blocks)
         if root is not None:
             self._call("chat_update", channel=root_channel, ts=thread_ts, text=root[0], blocks=root[1])
-        return {"channel": channel, "thread_ts": thread_ts}
+        # The reply's own ts: erasure replaces Logdive's replies with a tombstone (bot.slack.tombstones).
+        return {"channel": channel, "thread_ts": thread_ts, "ts": reply.get("ts")}
 
     def refresh(self, item: OutboxItem) -> dict[str, Any]:
         with session_scope(self._url) as session:

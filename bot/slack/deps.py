@@ -9,6 +9,7 @@ from typing import Protocol
 from bot.clock import Clock
 from bot.settings import Settings
 from bot.slack.background import Background
+from bot.slack.identity import PersonDirectory
 from bot.slack.roles import RoleDirectory, TimezoneDirectory
 from workflows.catalog import Catalog
 from workflows.facts import DirectoryFacts
@@ -33,3 +34,4 @@ class SlackDeps:
     work: Background
     # Wakes the scheduler tick so owed Slack messages go out now, not at the next interval.
     kick: Callable[[], None] = field(default=lambda: None)
+    people: PersonDirectory | None = None  # who clicked, for artefact custody (bot.slack.identity)

@@ -17,7 +17,8 @@ from bot.db.engine import session_scope
 from workflows.assessment import Assessment, Decision, Outcome, Route, RuleResult
 from workflows.policy import RetentionPolicy
 from workflows.request import LogDiveRequest
-from workflows.states import Role
+from workflows.review import Person
+from workflows.states import CaseState, Role
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 POLICY = RetentionPolicy()
@@ -38,6 +39,11 @@ ROLES: dict[str, frozenset[Role]] = {
     BOTH: frozenset({Role.SIRT, Role.LEGAL}),
     NOBODY: frozenset(),
 }
+
+
+def person(user: str) -> Person:
+    """The person a signed Slack request would have authenticated as `user`."""
+    return Person(user)
 
 
 def key(seed: int) -> str:
@@ -87,7 +93,7 @@ class CaseRef:
 
 
 def open_case(url: str, *, key_: str = "intake-1", owner: str | None = SIRT1, with_issue: bool = True) -> int:
-    """An eligible security case, claimed by `owner`, with (optionally) its SIRT issue created."""
+    """An eligible security case, claimed by `owner` and investigated, with (optionally) its SIRT issue."""
     with session_scope(url) as session:
         case, _ = cases.record_intake(
             session, request=planted_request(), assessment=eligible(), actor=CSM, now=NOW,
@@ -101,6 +107,10 @@ def open_case(url: str, *, key_: str = "intake-1", owner: str | None = SIRT1, wi
     if owner:
         with session_scope(url) as session:
             cases.claim(session, case_id, actor=owner, roles=ROLES[owner], now=NOW)
+        with session_scope(url) as session:
+            cases.apply_transition(
+                session, case_id, CaseState.INVESTIGATING, actor=owner, roles=ROLES[owner], now=NOW
+            )
     return case_id
 
 

@@ -16,7 +16,7 @@ from bot.artefacts.errors import ArtefactRefused
 from bot.artefacts.vault import Vault
 from bot.db.engine import get_engine, session_scope
 from bot.db.models import CaseEvent, OutboxItem
-from tests.artefacts.conftest import CSM, LEGAL1, MARKER, NOW, POLICY, ROLES, SIRT1, SIRT2, SUPPORT
+from tests.artefacts.conftest import CSM, LEGAL1, MARKER, NOW, POLICY, ROLES, SIRT1, SIRT2, SUPPORT, person
 from workflows.retention import ArtefactKind
 from workflows.states import Role
 
@@ -28,19 +28,27 @@ def _plant_everywhere(url: str, vault: Vault, case_id: int) -> list[int]:
         for kind in (ArtefactKind.RAW, ArtefactKind.AUTOMATED_ANALYSIS):
             artefact = service.store_artefact(
                 session, vault, case_id, name=f"{MARKER}.json", kind=kind, data=f"log {MARKER}".encode(),
-                actor=SUPPORT, roles=ROLES[SUPPORT], now=NOW, policy=POLICY,
+                actor=person(SUPPORT), roles=ROLES[SUPPORT], now=NOW, policy=POLICY,
             )  # fmt: skip
             ids.append(artefact.id)
     with session_scope(url) as session:
-        service.submit_for_review(session, ids[1], actor=SUPPORT, roles=ROLES[SUPPORT], now=NOW)
-        service.deny(session, ids[1], reason=f"mentions {MARKER}", actor=LEGAL1, roles=ROLES[LEGAL1], now=NOW)
+        service.submit_for_review(session, ids[1], actor=person(SIRT1), roles=ROLES[SIRT1], now=NOW)
+        service.deny(
+            session,
+            ids[1],
+            reason=f"mentions {MARKER}",
+            actor=person(LEGAL1),
+            roles=ROLES[LEGAL1],
+            now=NOW,
+            seen=service.subject_of(service.get_artefact(session, ids[1])),
+        )
         retention.extend_retention(
-            session, ids[0], until=NOW + timedelta(days=20), reason=f"hold {MARKER}", actor=LEGAL1,
+            session, ids[0], until=NOW + timedelta(days=20), reason=f"hold {MARKER}", actor=person(LEGAL1),
             roles=ROLES[LEGAL1], now=NOW,
         )  # fmt: skip
         export.record_subcontractor_consent(
-            session, case_id, subcontractor=f"Forensics {MARKER}", evidence=f"email {MARKER}", actor=CSM,
-            roles=ROLES[CSM], now=NOW,
+            session, case_id, subcontractor=f"Forensics {MARKER}", evidence=f"email {MARKER}",
+            actor=person(CSM), roles=ROLES[CSM], now=NOW,
         )  # fmt: skip
         cases.log_customer_update(
             session, case_id, actor=SIRT1, roles={Role.SIRT}, now=NOW, summary=f"told them {MARKER}"
@@ -55,7 +63,7 @@ def _plant_everywhere(url: str, vault: Vault, case_id: int) -> list[int]:
     with session_scope(url) as session:
         manual = service.store_artefact(
             session, vault, case_id, name=f"notes-{MARKER}", kind=ArtefactKind.MANUAL_ANALYSIS, data=b"n",
-            actor=SUPPORT, roles=ROLES[SUPPORT], now=NOW, policy=POLICY,
+            actor=person(SUPPORT), roles=ROLES[SUPPORT], now=NOW, policy=POLICY,
         )  # fmt: skip
         ids.append(manual.id)
     retention.sweep(url, vault.store, now=NOW + timedelta(days=1))
@@ -76,7 +84,9 @@ def _erase(
     url: str, vault: Vault, case_id: int, who: str = LEGAL1, reason: str = "customer request ZD-1"
 ) -> None:
     with session_scope(url) as session:
-        erasure.erase_case(session, vault.store, case_id, reason=reason, actor=who, roles=ROLES[who], now=NOW)
+        erasure.erase_case(
+            session, vault.store, case_id, reason=reason, actor=person(who), roles=ROLES[who], now=NOW
+        )
 
 
 def test_after_erasure_only_tombstones_remain(database_url: str, vault: Vault, case_id: int) -> None:
@@ -96,7 +106,13 @@ def test_after_erasure_only_tombstones_remain(database_url: str, vault: Vault, c
     [erased] = [e for e in tombstones if e.kind == "case_erased"]
     assert erased.actor == LEGAL1 and erased.data["reason"] == "customer request ZD-1"
     assert erased.data["artefacts_deleted"] == 2  # the third had already expired
-    assert all(e.data.get("erased") for e in events if e not in tombstones)
+    before = [e for e in events if (e.id or 0) < (erased.id or 0)]
+    assert all(e.data.get("erased") for e in before if e not in tombstones)
+    # What follows the erasure is its own doing: the case ends (no clock, no more work).
+    assert [(e.kind, e.actor, e.to_state) for e in events if (e.id or 0) > (erased.id or 0)] == [
+        ("transition", "system", "cancelled")
+    ]
+    assert case.state == "cancelled" and case.next_update_due is None
     assert case.erased_at == NOW and case.description == "" and case.customer_namespace == "[erased]"
     assert case.request == {
         "window": {"start": "2026-11-16T00:00:00Z", "end": "2026-11-20T00:00:00Z"},
@@ -140,7 +156,7 @@ def test_erasure_is_for_sirt_or_legal_once_and_keeps_nothing_new(
         _erase(database_url, vault, case_id)
     with pytest.raises(ArtefactRefused, match="nothing new is kept"), session_scope(database_url) as session:
         service.store_artefact(
-            session, vault, case_id, name="late.log", kind="raw", data=b"late", actor=SUPPORT,
+            session, vault, case_id, name="late.log", kind="raw", data=b"late", actor=person(SUPPORT),
             roles=ROLES[SUPPORT], now=NOW, policy=POLICY,
         )  # fmt: skip
     assert list(vault.store.refs()) == []
@@ -154,8 +170,8 @@ def test_erasure_is_for_sirt_or_legal_once_and_keeps_nothing_new(
 def test_a_rolled_back_add_leaves_no_blob(database_url: str, vault: Vault, case_id: int) -> None:
     with pytest.raises(RuntimeError), session_scope(database_url) as session:
         service.store_artefact(
-            session, vault, case_id, name="x.log", kind="raw", data=b"x", actor=SUPPORT, roles=ROLES[SUPPORT],
-            now=NOW, policy=POLICY,
+            session, vault, case_id, name="x.log", kind="raw", data=b"x", actor=person(SUPPORT),
+            roles=ROLES[SUPPORT], now=NOW, policy=POLICY,
         )  # fmt: skip
         raise RuntimeError("the unit of work failed after the blob was written")
     assert list(vault.store.refs()) == []

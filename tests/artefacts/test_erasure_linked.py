@@ -34,6 +34,7 @@ from tests.gitlab_issues.conftest import (
 )
 from tests.gitlab_standin.fixtures import gitlab_standin  # noqa: F401 -- the fixture, for pytest
 from workflows.audit_gap import GapReport
+from workflows.review import Person
 from workflows.states import CaseState, Role
 
 CANARY = "zqxcanary"
@@ -114,7 +115,7 @@ def test_erasure_leaves_no_trace_in_any_table(world: World, database_url: str, t
             LocalDirectoryStore(tmp_path / "artefacts"),
             case_id,
             reason="customer request",
-            actor="U0LEGAL1",
+            actor=Person("U0LEGAL1"),  # a person a signed Slack request authenticated
             roles={Role.LEGAL},
             now=now(),
         )

@@ -14,7 +14,7 @@ from bot.artefacts.errors import ArtefactRefused
 from bot.artefacts.vault import Vault
 from bot.db.engine import session_scope
 from bot.db.models import Artefact, CaseEvent
-from tests.artefacts.conftest import CSM, LEGAL1, MARKER, NOW, POLICY, ROLES, SUPPORT, open_case
+from tests.artefacts.conftest import CSM, LEGAL1, MARKER, NOW, POLICY, ROLES, SUPPORT, open_case, person
 from workflows.retention import ArtefactKind
 
 
@@ -22,7 +22,7 @@ def _add(url: str, vault: Vault, case_id: int, kind: ArtefactKind, at: timedelta
     with session_scope(url) as session:
         artefact = service.store_artefact(
             session, vault, case_id, name=f"{kind}-{MARKER}.log", kind=kind, data=f"{kind} {MARKER}".encode(),
-            actor=SUPPORT, roles=ROLES[SUPPORT], now=NOW + at, policy=POLICY,
+            actor=person(SUPPORT), roles=ROLES[SUPPORT], now=NOW + at, policy=POLICY,
         )  # fmt: skip
         assert artefact.id is not None
         return artefact.id
@@ -89,11 +89,11 @@ def test_an_extension_needs_a_reason_and_marks_the_customer_must_be_told(
     refused = pytest.raises(ArtefactRefused, match="reason: an extension needs a reason")
     with refused, session_scope(database_url) as session:
         retention.extend_retention(
-            session, artefact_id, until=until, reason="", actor=LEGAL1, roles=ROLES[LEGAL1], now=NOW
+            session, artefact_id, until=until, reason="", actor=person(LEGAL1), roles=ROLES[LEGAL1], now=NOW
         )
     with pytest.raises(ArtefactRefused, match="extend needs"), session_scope(database_url) as session:
         retention.extend_retention(
-            session, artefact_id, until=until, reason="hold", actor=CSM, roles=ROLES[CSM], now=NOW
+            session, artefact_id, until=until, reason="hold", actor=person(CSM), roles=ROLES[CSM], now=NOW
         )
     with session_scope(database_url) as session:
         retention.extend_retention(
@@ -101,7 +101,7 @@ def test_an_extension_needs_a_reason_and_marks_the_customer_must_be_told(
             artefact_id,
             until=until,
             reason="legal hold LH-9",
-            actor=LEGAL1,
+            actor=person(LEGAL1),
             roles=ROLES[LEGAL1],
             now=NOW,
         )
@@ -110,7 +110,7 @@ def test_an_extension_needs_a_reason_and_marks_the_customer_must_be_told(
     assert summary["extension_reason"] == "legal hold LH-9"
     assert retention.sweep(database_url, vault.store, now=NOW + timedelta(days=8)).count == 0
     with session_scope(database_url) as session:
-        retention.record_customer_told(session, artefact_id, actor=CSM, roles=ROLES[CSM], now=NOW)
+        retention.record_customer_told(session, artefact_id, actor=person(CSM), roles=ROLES[CSM], now=NOW)
         [summary] = service.artefact_summaries(session, case_id)
         kinds = [e.kind for e in cases.case_events(session, case_id)]
     assert summary["customer_must_be_told"] is False

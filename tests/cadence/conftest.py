@@ -118,7 +118,7 @@ class World:
     def move(self, case_id: int, target: CaseState, now: datetime) -> None:
         with session_scope(self.database_url) as session:
             cases.apply_transition(
-                session, case_id, target, actor=OWNER, roles={Role.SUPPORT, Role.SIRT}, now=now
+                session, case_id, target, actor=OWNER, roles={Role.SUPPORT, Role.SIRT, Role.SYSTEM}, now=now
             )
 
     def update(self, case_id: int, now: datetime) -> None:

@@ -78,8 +78,9 @@ class Live:
             with session_scope(self.bot.database_url) as session:
                 if step is CaseState.TRIAGED:
                     cases.claim(session, case_id, actor=SIRT, roles={Role.SIRT}, now=now)
-                else:
-                    cases.apply_transition(session, case_id, step, actor=SIRT, roles={Role.SIRT}, now=now)
+                else:  # into and through review only Logdive moves a case (its artefacts' keys)
+                    roles = {Role.SIRT, Role.SYSTEM}
+                    cases.apply_transition(session, case_id, step, actor=SIRT, roles=roles, now=now)
         self.bot.runtime.kick()
         self.settle()
         issue = next(i for i in self.world.sirt_issues() if f"logdive-case:{case_id} " in i.description)

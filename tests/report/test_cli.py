@@ -63,7 +63,7 @@ def test_a_case_report_with_findings_from_the_sirt_issue(
         "GITLAB_TOKEN": gitlab_standin.token,
         "LOGDIVE_SIRT_PROJECT": SIRT_PROJECT,
     }
-    out = json.loads(cli("report", case.label, "--as", SIRT1, "--json", env=gitlab))
+    out = json.loads(cli("report", case.label, "--json", env=gitlab))
     assert out["findings"] == 1 and [a["version"] for a in out["artefacts"]] == [1, 1]
     html_id, pdf_id = (a["artefact_id"] for a in out["artefacts"])
     read = {"actor": SIRT1, "roles": ROLES[SIRT1], "now": NOW}
@@ -74,13 +74,13 @@ def test_a_case_report_with_findings_from_the_sirt_issue(
         assert "read the members list from ip-" in document and "NOT-FOR-THE-CUSTOMER" not in document
         assert synthetic.FOREIGN.USERNAME not in document and synthetic.FOREIGN.IP4 not in document
     # Built again from the same extract and findings: nothing changes.
-    assert cli("report", case.label, "--as", SIRT1, env=gitlab).count("(unchanged)") == 2
+    assert cli("report", case.label, env=gitlab).count("(unchanged)") == 2
     # GitLab down: the build stops and says so, rather than leaving the findings out silently...
     down = {**gitlab, "GITLAB_URL": "http://127.0.0.1:9", "LOGDIVE_GITLAB_MAX_RETRIES": "0"}
-    error = cli("report", case.label, "--as", SIRT1, code=1, env=down)
+    error = cli("report", case.label, code=1, env=down)
     assert "cannot read the SIRT issue's notes" in error and "--no-findings" in error
     # ...unless asked to build without them: a new version, without the finding.
-    printed = cli("report", case.label, "--as", SIRT1, "--no-findings", env=down)
+    printed = cli("report", case.label, "--no-findings", env=down)
     assert printed.count("v2 (new version)") == 2
 
 
@@ -101,8 +101,7 @@ def test_bad_input_names_the_field(cli: Cli, tmp_path: Path) -> None:
     assert "--out" in cli("report", "--extract", str(extract.manifest), code=2)
     common = ("report", "--extract", str(extract.manifest), "--out", str(tmp_path))
     assert "--paper" in cli(*common, "--paper", "A3", code=2)
-    assert "--as" in cli("report", "LD-1", code=2)
-    assert "CASE" in cli("report", "LD-x", "--as", SIRT1, code=2)
+    assert "CASE" in cli("report", "LD-x", code=2)
     assert "CASE" in cli("report", code=2)
     wrong = tmp_path / "entries.jsonl"
     wrong.write_text('{"a": 1}\n')
@@ -110,12 +109,12 @@ def test_bad_input_names_the_field(cli: Cli, tmp_path: Path) -> None:
     not_json = tmp_path / "notes.txt"
     not_json.write_text("hello")
     assert "--extract" in cli("report", "--extract", str(not_json), "--out", str(tmp_path), code=2)
-    assert "--out" in cli("report", "LD-1", "--as", SIRT1, "--out", str(tmp_path), code=2)
+    assert "--out" in cli("report", "LD-1", "--out", str(tmp_path), code=2)
 
 
 def test_a_case_without_an_extract_fails_clearly(cli: Cli, database_url: str) -> None:
     from tests.report.conftest import open_case
 
     case_id = open_case(database_url, Route.SUPPORT, owner=SUPPORT)
-    error = cli("report", f"LD-{case_id}", "--as", SUPPORT, "--no-findings", code=1)
+    error = cli("report", f"LD-{case_id}", "--no-findings", code=1)
     assert "no sealed extract" in error

@@ -24,7 +24,7 @@ from tests.report.documents import pdf_text
 from workflows.assessment import Route
 from workflows.audit_gap import GapReport
 from workflows.pseudonyms import IdentifierKind, Pseudonymiser, case_key
-from workflows.review import ReviewState
+from workflows.review import Person, ReviewState
 from workflows.states import Role
 
 # What SIRT writes on the issue: one note chosen for the report, one kept internal. The chosen one plants
@@ -129,13 +129,21 @@ def test_the_same_extract_gives_the_same_bytes_and_a_new_extract_a_new_version(
         1,
     )
     # Both keys on the first version: the report could be shared.
+    with session_scope(database_url) as session:  # review happens while the case is investigated
+        if cases.get_case(session, case.id).state == "triaged":
+            cases.apply_transition(
+                session, case.id, "investigating", actor=SIRT1, roles=ROLES[SIRT1], now=NOW
+            )
     with session_scope(database_url) as session:
         for stored in (first.html, first.pdf):
-            artefacts.submit_for_review(session, stored.artefact_id, actor=SIRT1, roles=ROLES[SIRT1], now=NOW)
+            artefacts.submit_for_review(
+                session, stored.artefact_id, actor=Person(SIRT1), roles=ROLES[SIRT1], now=NOW
+            )
+            seen = artefacts.subject_of(artefacts.get_artefact(session, stored.artefact_id))
             for person, role in ((SIRT2, Role.SIRT), (LEGAL1, Role.LEGAL)):
                 artefacts.approve(
-                    session, stored.artefact_id, actor=person, roles=ROLES[person], now=NOW, as_role=role,
-                    seen_sha256=stored.sha256,
+                    session, stored.artefact_id, actor=Person(person), roles=ROLES[person], now=NOW,
+                    as_role=role, seen=seen,
                 )  # fmt: skip
         approved = artefacts.review_of(session, artefacts.get_artefact(session, first.html.artefact_id))
         assert approved.state is ReviewState.APPROVED

@@ -20,7 +20,8 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "views.open": frozenset(),
     "views.push": frozenset(),
     "views.update": frozenset(),
-    "users.info": frozenset({"users:read"}),
+    "users.info": frozenset({"users:read", "users:read.email"}),  # the e-mail: step-up sign-in
+    "files.info": frozenset({"files:read"}),  # a diagnostic file shared in a case thread
     "usergroups.users.list": frozenset({"usergroups:read"}),
     "auth.test": frozenset(),
     "apps.connections.open": frozenset(),
@@ -53,4 +54,6 @@ def test_every_called_method_is_known_and_its_scope_asked_for() -> None:
         needed.add("commands")
     if "app_mention" in manifest["settings"]["event_subscriptions"]["bot_events"]:
         needed.add("app_mentions:read")
+    if "message.channels" in manifest["settings"]["event_subscriptions"]["bot_events"]:
+        needed.add("channels:history")
     assert scopes == needed, f"missing {sorted(needed - scopes)}; unused {sorted(scopes - needed)}"

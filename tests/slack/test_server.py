@@ -38,8 +38,8 @@ def test_unsigned_request_is_refused(bot: Bot) -> None:
 
 def test_the_server_serves_one_time_downloads_and_refuses_unknown_links(bot: Bot) -> None:
     page = bot.http.get(f"{bot.url}/artefacts/download/not-a-real-token")
-    assert page.status_code == 200  # a GET only shows a button: link previews cannot use the download up
-    assert "<form" in page.text and 'method="post"' in page.text.lower()
+    assert page.status_code == 410  # a GET only shows what a link holds; this one holds nothing
+    assert "<form" not in page.text and "cannot be used" in page.text
     refused = bot.http.post(f"{bot.url}/artefacts/download/not-a-real-token")
     assert refused.status_code == 503  # this server has no artefact key ring: nothing can be handed over
     assert "LOGDIVE_ARTEFACT_KEY" in refused.text

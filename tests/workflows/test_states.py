@@ -33,12 +33,15 @@ EXPECTED = {
     (S.TRIAGED, S.INVESTIGATING): {R.SUPPORT, R.SIRT},
     (S.INVESTIGATING, S.AWAITING_CUSTOMER): {R.SUPPORT, R.SIRT},
     (S.AWAITING_CUSTOMER, S.INVESTIGATING): {R.SUPPORT, R.SIRT, R.CSM},
-    (S.INVESTIGATING, S.ARTEFACTS_IN_REVIEW): {R.SUPPORT, R.SIRT},
-    (S.ARTEFACTS_IN_REVIEW, S.ARTEFACTS_APPROVED): {R.SIRT, R.LEGAL},
+    # Only Logdive moves a case into and through review: its artefacts' keys and a hand-over decide.
+    (S.INVESTIGATING, S.ARTEFACTS_IN_REVIEW): {R.SYSTEM},
+    (S.INVESTIGATING, S.ARTEFACTS_APPROVED): {R.SYSTEM},
+    (S.ARTEFACTS_IN_REVIEW, S.ARTEFACTS_APPROVED): {R.SYSTEM},
+    (S.ARTEFACTS_APPROVED, S.ARTEFACTS_IN_REVIEW): {R.SYSTEM},
     (S.ARTEFACTS_IN_REVIEW, S.INVESTIGATING): {R.SIRT, R.LEGAL},
-    (S.ARTEFACTS_APPROVED, S.SHARED): {R.SUPPORT, R.SIRT, R.CSM},
+    (S.ARTEFACTS_APPROVED, S.SHARED): {R.SYSTEM},
     (S.SHARED, S.CLOSED): {R.SUPPORT, R.SIRT, R.CSM, R.SYSTEM},
-} | {(state, S.CANCELLED): {R.CSM, R.SUPPORT, R.SIRT} for state in OPEN_STATES}
+} | {(state, S.CANCELLED): {R.CSM, R.SUPPORT, R.SIRT, R.SYSTEM} for state in OPEN_STATES}
 
 
 def test_state_sets() -> None:
@@ -97,7 +100,6 @@ def test_refusal_for_a_missing_role_names_the_roles_needed() -> None:
     [
         (S.REQUESTED, S.INVESTIGATING),
         (S.TRIAGED, S.SHARED),
-        (S.INVESTIGATING, S.ARTEFACTS_APPROVED),  # skipping review
         (S.ARTEFACTS_APPROVED, S.INVESTIGATING),
         (S.AWAITING_CUSTOMER, S.ARTEFACTS_IN_REVIEW),
         (S.TRIAGED, S.REJECTED),
@@ -126,16 +128,13 @@ def test_moving_to_the_same_state_is_refused() -> None:
 
 def test_allowed_targets_for_buttons() -> None:
     assert allowed_targets(S.REQUESTED, frozenset({R.CSM})) == (S.AWAITING_EXCEPTION, S.CANCELLED)
-    assert allowed_targets(S.REQUESTED, frozenset({R.SYSTEM})) == (S.TRIAGED,)
-    assert allowed_targets(S.INVESTIGATING, frozenset({R.SIRT})) == (
-        S.AWAITING_CUSTOMER,
-        S.ARTEFACTS_IN_REVIEW,
-        S.CANCELLED,
-    )
-    assert allowed_targets(S.ARTEFACTS_IN_REVIEW, frozenset({R.LEGAL})) == (
-        S.INVESTIGATING,
-        S.ARTEFACTS_APPROVED,
-    )
+    assert allowed_targets(S.REQUESTED, frozenset({R.SYSTEM})) == (S.TRIAGED, S.CANCELLED)  # erasure ends it
+    assert allowed_targets(S.INVESTIGATING, frozenset({R.SIRT})) == (S.AWAITING_CUSTOMER, S.CANCELLED)
+    assert allowed_targets(S.ARTEFACTS_IN_REVIEW, frozenset({R.LEGAL})) == (S.INVESTIGATING,)
+    people = frozenset({R.CSM, R.SUPPORT, R.SIRT, R.LEGAL})
+    for state in (S.ARTEFACTS_IN_REVIEW, S.ARTEFACTS_APPROVED):
+        assert S.ARTEFACTS_APPROVED not in allowed_targets(state, people)
+        assert S.SHARED not in allowed_targets(state, people)
     assert allowed_targets(S.SHARED, frozenset({R.LEGAL})) == ()
     assert allowed_targets(S.TRIAGED, frozenset()) == ()
 

@@ -115,6 +115,19 @@ class SlackStandIn:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._scripted: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self.files: dict[str, dict[str, Any]] = {}  # file id -> its object, with "_content" bytes
+
+    def add_file(self, file_id: str, name: str, content: bytes, user: str) -> dict[str, Any]:
+        """A file someone uploaded: files.info describes it, its url_private_download serves it to the bot."""
+        url = f"{self.origin}/files-pri/T0STANDIN-{file_id}/download/{name}"
+        entry = {
+            "id": file_id, "name": name, "title": name, "size": len(content), "user": user,
+            "mimetype": "application/octet-stream", "url_private": url, "url_private_download": url,
+            "_content": content,
+        }  # fmt: skip
+        with self._lock:
+            self.files[file_id] = entry
+        return {k: v for k, v in entry.items() if k != "_content"}
 
     def answer_next(self, method: str, *answers: tuple[int, dict[str, Any]]) -> None:
         """Answer the next calls to `method` with these (HTTP status, body), in order, before the usual
@@ -222,6 +235,9 @@ class SlackStandIn:
         if self.delay_seconds:
             time.sleep(self.delay_seconds)
         status = 200
+        if parsed.path.startswith("/files-pri/"):
+            self._download(request, parsed.path, token)
+            return
         if parsed.path.startswith("/response/"):
             method, response = "response_url", self._response_url(args)
         elif parsed.path.startswith("/api/"):
@@ -371,6 +387,26 @@ class SlackStandIn:
             raise SlackError("invalid_arguments", detail="channel and user are required")
         validate_blocks(args.get("blocks"), args.get("text"))
         return {"message_ts": f"{1_700_000_000 + next(self._ts)}.000200"}
+
+    def _download(self, request: BaseHTTPRequestHandler, path: str, token: str | None) -> None:
+        """A file's bytes, as files.slack.com serves them: only with a token of the workspace."""
+        file_id = path.split("/")[2].removeprefix("T0STANDIN-")
+        with self._lock:
+            entry = self.files.get(file_id)
+            self.calls.append(SlackCall(method="files-pri", args={"file": file_id}, response={}, token=token))
+        ok = entry is not None and token == self.bot_token
+        body = entry["_content"] if ok and entry else b"<html>login</html>"
+        request.send_response(200 if ok else 302)  # Slack redirects an unauthenticated download to login
+        request.send_header("Content-Type", "application/octet-stream" if ok else "text/html")
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+
+    def _m_files_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        entry = self.files.get(args.get("file", ""))
+        if entry is None:
+            raise SlackError("file_not_found")
+        return {"file": {k: v for k, v in entry.items() if k != "_content"}}
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(args.get("user", ""))

@@ -17,9 +17,12 @@ from slack_sdk.models.blocks import (
     ConfirmObject,
     ContextBlock,
     HeaderBlock,
+    InteractiveElement,
     MarkdownTextObject,
+    Option,
     PlainTextObject,
     SectionBlock,
+    StaticSelectElement,
 )
 
 from bot.db.models import Case, CaseEvent
@@ -27,13 +30,18 @@ from bot.slack.blocks.gitlab_events import gitlab_event_line
 from bot.slack.blocks.limits import FALLBACK_TEXT, HEADER_TEXT, SECTION_FIELD, SECTION_TEXT, clip
 from bot.slack.blocks.text import DECISION_TITLES, link, user, when
 from bot.slack.escape import escape_mrkdwn
-from workflows.states import OPEN_STATES, CaseState, needs
+from workflows.review import CUSTODY_STATES
+from workflows.states import OPEN_STATES, CaseState, Role, needs
 
 CLAIM = "case.claim"
 REQUEST_EXCEPTION = "case.request_exception"
 APPROVE_EXCEPTION = "case.approve_exception"
 DENY_EXCEPTION = "case.deny_exception"
 LOG_UPDATE = "case.log_update"
+RUN_LOGDIVE = "case.run_logdive"
+ERASE_CASE = "case.erase"
+SET_NDA = "case.nda"
+NDA_CHOICES = {"offered": "NDA offered", "signed": "NDA signed", "declined": "NDA declined"}
 CANCEL = "case.cancel"
 TRANSITION_PREFIX = "case.transition."
 
@@ -102,12 +110,14 @@ EXCEPTION_DECISIONS = {
 }
 
 
-def _buttons(case: Case, view: CaseView) -> list[ButtonElement]:
+def _buttons(case: Case, view: CaseView) -> list[InteractiveElement]:
     state = CaseState(case.state)
+    # SIRT or Legal erase a case on request, open or ended (checked on the click, confirmed in a modal).
+    erase = ButtonElement(text="Erase case", action_id=ERASE_CASE, value=button_value(case), style="danger")
     if state not in OPEN_STATES:
-        return []
+        return [erase]
     value = button_value(case)
-    buttons: list[ButtonElement] = []
+    buttons: list[InteractiveElement] = []
     eligible = case.decision == "eligible"
     if (state is CaseState.REQUESTED and eligible) or state is CaseState.EXCEPTION_APPROVED:
         buttons.append(ButtonElement(text="Claim", action_id=CLAIM, value=value, style="primary"))
@@ -118,7 +128,8 @@ def _buttons(case: Case, view: CaseView) -> list[ButtonElement]:
     if state is CaseState.AWAITING_EXCEPTION:
         buttons.extend(_exception_buttons(value))
     for target in CaseState:
-        if target in _OWN_BUTTON or not needs(state, target) or state is CaseState.AWAITING_EXCEPTION:
+        people = needs(state, target) - {Role.SYSTEM}  # review and hand-over move only by artefact keys
+        if target in _OWN_BUTTON or not people or state is CaseState.AWAITING_EXCEPTION:
             continue
         buttons.append(
             ButtonElement(
@@ -126,6 +137,20 @@ def _buttons(case: Case, view: CaseView) -> list[ButtonElement]:
                 action_id=TRANSITION_PREFIX + target.value,
                 value=value,
             )
+        )
+    if state in CUSTODY_STATES:  # the CSM records where the NDA stands; checked on the choice
+        buttons.append(
+            StaticSelectElement(
+                action_id=SET_NDA,
+                placeholder=NDA_CHOICES.get(case.nda_status or "", "NDA status…"),
+                options=[
+                    Option(value=f"{value}:{choice}", text=label) for choice, label in NDA_CHOICES.items()
+                ],
+            )
+        )
+    if state is CaseState.INVESTIGATING:  # the case owner's; checked on the click
+        buttons.append(
+            ButtonElement(text="Run log-dive", action_id=RUN_LOGDIVE, value=value, style="primary")
         )
     buttons.append(ButtonElement(text="Log customer update", action_id=LOG_UPDATE, value=value))
     buttons.append(
@@ -142,7 +167,7 @@ def _buttons(case: Case, view: CaseView) -> list[ButtonElement]:
             ),
         )
     )
-    return buttons
+    return [*buttons, erase]
 
 
 def _decision(case: Case, view: CaseView) -> str:
@@ -152,7 +177,9 @@ def _decision(case: Case, view: CaseView) -> str:
 
 
 def case_message(case: Case, view: CaseView) -> tuple[str, list[Block]]:
-    """(fallback text, blocks) of the root message of a case's thread."""
+    """(fallback text, blocks) of the root message of a case's thread; an erased case's is a tombstone."""
+    if case.erased_at is not None:
+        return erased_message(view.label, case.erased_at)
     state = CaseState(case.state)
     route = {"support": "Support", "security": "SIRT"}.get(case.route or "", "—")
     window = (case.request or {}).get("window") or {}
@@ -210,6 +237,18 @@ def case_message(case: Case, view: CaseView) -> tuple[str, list[Block]]:
     return text, blocks
 
 
+def erased_message(
+    label: str, erased_at: datetime, by: str | None = None, why: str | None = None
+) -> tuple[str, list[Block]]:
+    """What stays of Logdive's own messages in an erased case's thread: what, when, by whom, why."""
+    who = f" by {user(by)}" if by else ""
+    line = f":wastebasket: {escape_mrkdwn(label)} was erased on request{who} {when(erased_at)}."
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=clip(line, SECTION_TEXT)))]
+    if why:
+        blocks.append(SectionBlock(text=PlainTextObject(text=clip(f"Why: {why}", SECTION_TEXT), emoji=False)))
+    return clip(f"{label} was erased", FALLBACK_TEXT), blocks
+
+
 def accepted_scope(case: Case) -> str | None:
     """The scope rule's reason (what is wider, the hours) when the customer accepted a wider scope's cost:
     hours accepted, and enough of them that the rule passed."""
@@ -240,7 +279,10 @@ def _state(value: str | None) -> str:
 
 
 def event_message(case: Case, event: CaseEvent, view: CaseView) -> tuple[str, list[Block]]:
-    """A thread reply announcing one change; an exception request carries Legal's buttons."""
+    """A thread reply announcing one change; an exception request carries Legal's buttons. In an erased
+    case, a reply delivered after the erasure is a tombstone too."""
+    if case.erased_at is not None:
+        return erased_message(view.label, case.erased_at)
     who = user(event.actor)
     data = event.data or {}
     free_text: str | None = None

@@ -421,6 +421,26 @@ def create_note(ctx: RequestContext) -> Response:
     return Response(201, note_entity(ctx.state, note, ctx.origin))
 
 
+@ROUTER.put("/projects/:id/issues/:issue_iid/notes/:note_id")
+def update_note(ctx: RequestContext) -> Response:
+    """Edit a note's body. As on GitLab, only its author may; quick actions are not run on an edit."""
+    project = find_project(ctx)
+    issue = _find_issue(ctx, tracker(ctx.state), project)
+    author = ctx.current_user
+    assert author is not None
+    note = next((n for n in issue.notes if n.id == ctx.int_param("note_id")), None)
+    if note is None or (note.internal and _access(ctx, project) < REPORTER):
+        raise not_found("Note")
+    if note.author_id != author.id:
+        raise ApiError(403, {"message": "403 Forbidden"})
+    body = ctx.arg("body")
+    if not body or not body.strip():
+        raise bad_request("body is missing")
+    note.body = str(body)
+    issue.updated_at = datetime.now(UTC)
+    return Response(200, note_entity(ctx.state, note, ctx.origin))
+
+
 # --- project webhooks --------------------------------------------------------------------------
 
 
