@@ -17,6 +17,15 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from workflows.assessment import Route
 
+# The sealed outputs a findings report is built from: a Security manifest or a Support summary.
+EXTRACT_SUFFIXES = (".manifest.json", "-summary.json")
+
+
+def is_report_source(name: str) -> bool:
+    """Whether an artefact named `name` is an extract a findings report can be built from."""
+    return name.endswith(EXTRACT_SUFFIXES)
+
+
 # Where a per-project-path breakdown may live in the summary (issue 13 adds one; names vary by version).
 _PER_PROJECT_KEYS = ("by_project_path", "by_project", "per_project_path", "per_project", "projects")
 

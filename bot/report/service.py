@@ -19,14 +19,20 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot.artefacts import service as artefacts
-from bot.artefacts.events import record_event
+from bot.artefacts.events import Actor, record_event
 from bot.artefacts.vault import Vault
 from bot.cases import CaseNotFound, case_label
 from bot.catalog import load_catalog
 from bot.db.models import Artefact, Case, CaseEvent
 from bot.report import findings as finding_notes
 from bot.report import model
-from bot.report.extract_record import ExtractRecord, ExtractUnreadable, read_entries, read_extract
+from bot.report.extract_record import (
+    EXTRACT_SUFFIXES,
+    ExtractRecord,
+    ExtractUnreadable,
+    read_entries,
+    read_extract,
+)
 from bot.report.render import Paper, render_html, render_pdf
 from workflows.assessment import Route
 from workflows.log_summary import actor_of
@@ -38,7 +44,6 @@ from workflows.retention import ArtefactKind
 from workflows.states import Role
 
 # The names `logdive extract` gives a case's outputs: <case>-extract.manifest.json, <case>-summary.json.
-EXTRACT_SUFFIXES = (".manifest.json", "-summary.json")
 REPORT_KIND = ArtefactKind.AUTOMATED_ANALYSIS
 
 
@@ -83,7 +88,7 @@ def build_report(
     vault: Vault,
     case_id: int,
     *,
-    actor: str,
+    actor: Actor,
     roles: Collection[Role],
     now: datetime,
     policy: RetentionPolicy,
@@ -231,7 +236,7 @@ def _store(
     name: str,
     data: bytes,
     *,
-    actor: str,
+    actor: Actor,
     roles: Collection[Role],
     now: datetime,
     policy: RetentionPolicy,

@@ -15,7 +15,7 @@ import pytest
 from bot.artefacts import service
 from bot.db.engine import session_scope
 from bot.sandbox.slack import SlackStandIn
-from tests.custody.conftest import KEY_RING, OWNER, SUP2, investigating_case
+from tests.custody.conftest import KEY_RING, NOBODY, OWNER, SIRT, SUP2, investigating_case
 from tests.gitlab_issues.conftest import World
 from tests.slack.harness import Bot, FactsDirectory, start_bot, stop_bot
 
@@ -166,3 +166,38 @@ def test_progress_is_redrawn_at_most_every_interval() -> None:
 
     elapsed, reports, shown = asyncio.run(scenario())
     assert 1 <= shown <= elapsed / 0.2 + 1 < reports
+
+
+@pytest.mark.parametrize("bot", ["present"], indirect=True)
+def test_a_findings_report_from_the_extracts_card(bot: Bot, logs: Path) -> None:
+    """ "Build findings report" on the sealed summary's card: two new artefacts (HTML and PDF), unreviewed,
+    bound to that summary's SHA-256; someone without a role builds nothing."""
+    from tests.custody.test_slack_flow import card_for, click
+
+    case_id = investigating_case(bot)
+    value, thread = run_button(bot, case_id)
+    bot.click("case.run_logdive", value, user=OWNER, message_ts=thread)
+    bot.wait(lambda: [e for e in bot.events(case_id) if e.kind == "extract_run"], timeout=30)
+    with session_scope(bot.database_url) as session:
+        [summary] = service.list_artefacts(session, case_id)
+    card = card_for(bot, summary.id, showing="Build findings report")
+
+    ephemerals = len(bot.slack.calls_to("chat.postEphemeral"))
+    click(bot, card, "artefact.report", NOBODY)
+    bot.wait(
+        lambda: [c for c in bot.slack.calls_to("chat.postEphemeral")[ephemerals:] if c.args["user"] == NOBODY]
+    )
+    click(bot, card, "artefact.report", SIRT)
+    told = bot.wait(
+        lambda: [c for c in bot.slack.calls_to("chat.postEphemeral")[ephemerals:] if c.args["user"] == SIRT],
+        timeout=60,
+    )
+    assert "Findings report of" in told[-1].args["text"] and "two keys" in told[-1].args["text"]
+    with session_scope(bot.database_url) as session:
+        stored = {a.name: a for a in service.list_artefacts(session, case_id)}
+    label = f"LD-{case_id}"
+    html, pdf = stored[f"{label}-report.html"], stored[f"{label}-report.pdf"]
+    assert {html.kind, pdf.kind} == {"automated_analysis"} and html.submitted_sha256 is None
+    [built] = [e for e in bot.events(case_id) if e.kind == "report_built"]
+    assert summary.sha256 in str(built.data)
+    assert len(stored) == 3  # the person without a role built nothing

@@ -25,6 +25,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.report.extract_record import is_report_source
 from bot.slack.blocks.limits import FALLBACK_TEXT, HEADER_TEXT, SECTION_FIELD, SECTION_TEXT, clip
 from bot.slack.blocks.text import user, when
 from bot.slack.escape import escape_mrkdwn
@@ -40,7 +41,8 @@ SHARE = PREFIX + "share"
 EXTEND = PREFIX + "extend"
 ERASE = PREFIX + "erase"
 TOLD = PREFIX + "customer_told"
-ACTIONS = (SUBMIT, APPROVE_SIRT, APPROVE_LEGAL, DENY, SHARE, EXTEND, TOLD, ERASE)
+REPORT = PREFIX + "report"
+ACTIONS = (SUBMIT, APPROVE_SIRT, APPROVE_LEGAL, DENY, SHARE, EXTEND, TOLD, ERASE, REPORT)
 _VALUE = re.compile(r"([0-9]{1,18}):([0-9]{1,9}):([0-9a-f]{64})")
 
 REVIEW_LABELS = {
@@ -139,6 +141,8 @@ def _buttons(facts: CardFacts) -> list[ButtonElement]:
         buttons.append(
             ButtonElement(text="Share with customer", action_id=SHARE, value=value, style="primary")
         )
+    if is_report_source(facts.name):
+        buttons.append(ButtonElement(text="Build findings report", action_id=REPORT, value=value))
     buttons.append(ButtonElement(text="Extend retention", action_id=EXTEND, value=value))
     if facts.customer_must_be_told:
         buttons.append(ButtonElement(text="Customer told of extension", action_id=TOLD, value=value))

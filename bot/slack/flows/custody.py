@@ -23,7 +23,9 @@ from bot.artefacts import export, retention, service
 from bot.artefacts.errors import ArtefactNotFound, ArtefactRefused
 from bot.artefacts.keys import KeyConfigError
 from bot.artefacts.store import LocalDirectoryStore
+from bot.artefacts.vault import Vault
 from bot.db.engine import session_scope
+from bot.db.models import Case
 from bot.logs import get_logger
 from bot.oidc import stepup
 from bot.oidc.http import configured as oidc_configured
@@ -177,6 +179,50 @@ def _told(
     retention.record_customer_told(s, seen.artefact_id, actor=p, roles=roles, now=deps.clock())
 
 
+def _report(
+    s: Session, deps: SlackDeps, p: Person, roles: frozenset[Role], seen: Subject, _f: dict[str, Any]
+) -> str:
+    """The findings report (HTML and PDF) of the case's sealed extract, stored as two new artefacts under
+    the same two keys; SIRT's "Finding (report)" notes are read from the SIRT issue."""
+    from bot.report.service import build_report  # here: the report's renderers load only when asked
+
+    built = build_report(
+        s, Vault.from_settings(deps.settings), seen.case_id, actor=p, roles=roles, now=deps.clock(),
+        policy=deps.policy.retention, notes=_findings(s, deps, seen.case_id),
+        pseudonym_secret=_secret(deps),
+    )  # fmt: skip
+    files = ", ".join(f"artefact {f.artefact_id} {f.name} v{f.version}" for f in (built.html, built.pdf))
+    return (
+        f"Findings report of {built.case} built from the extract {built.extract_sha256[:12]}… "
+        f"({built.findings} finding(s)): {files}. Each needs the two keys before it is shared."
+    )
+
+
+def _findings(s: Session, deps: SlackDeps, case_id: int) -> list[Any]:
+    """The SIRT issue's notes; GitLab out of reach refuses the build (a report silently without its
+    findings would look complete)."""
+    from gitlab.exceptions import GitlabError
+    from requests.exceptions import RequestException
+
+    from bot.gitlab.client import make_gitlab
+    from bot.report.findings import fetch_notes
+
+    case = s.get(Case, case_id)
+    if case is None or case.sirt_issue_iid is None or not deps.settings.sirt_project:
+        return []
+    try:
+        return list(fetch_notes(make_gitlab(deps.settings), deps.settings.sirt_project, case.sirt_issue_iid))
+    except (GitlabError, RequestException) as exc:
+        raise ValueError(
+            f"the SIRT issue's findings could not be read from GitLab ({type(exc).__name__})"
+        ) from exc
+
+
+def _secret(deps: SlackDeps) -> bytes:
+    secret = deps.settings.pseudonym_secret
+    return secret.get_secret_value().encode() if secret else b""
+
+
 ACTIONS: dict[str, Action] = {
     card.SUBMIT: _submit,
     card.APPROVE_SIRT: _approve(Role.SIRT),
@@ -186,6 +232,7 @@ ACTIONS: dict[str, Action] = {
     card.EXTEND: _extend,
     card.TOLD: _told,
     card.ERASE: _erase,
+    card.REPORT: _report,
 }
 # The buttons that ask first, and who may open each form (the rest are refused, and recorded, at once).
 FORMS: dict[str, tuple[str, frozenset[Role]]] = {
