@@ -187,7 +187,7 @@ def sync_schedule(session: Session, case: Case, now: datetime, rules: CadenceRul
 
 
 def slot_of(row: ScheduledWork) -> DueSlot:
-    return DueSlot(case_id=row.case_id, kind=row.kind, due_at=row.due_at)  # type: ignore[arg-type]
+    return DueSlot(case_id=row.case_id, kind=row.kind, due_at=row.due_at)
 
 
 def clock_state(case: Case) -> str:

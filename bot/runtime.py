@@ -200,7 +200,7 @@ class Runtime:
         if self._directory is None:
             from bot.gitlab.directory import GitLabDirectory, make_gitlab  # only when GitLab is configured
 
-            self._directory = GitLabDirectory(  # type: ignore[call-arg]
+            self._directory = GitLabDirectory(
                 make_gitlab(self.settings), limits=self.policy.eligibility
             )
         return self._directory

@@ -66,8 +66,15 @@ def timeline(points: Sequence[tuple[datetime, int]], start: datetime, end: datet
     axes = figure.add_subplot()
     width = step * 0.85
     # matplotlib's stubs do not model its unit converters: datetimes and timedeltas are valid x values.
-    axes.bar(  # type: ignore[arg-type]
-        xs, ys, width=width, align="edge", color=GREYS[0], edgecolor=INK, hatch="//", linewidth=0.6
+    axes.bar(
+        xs,  # type: ignore[arg-type]
+        ys,
+        width=width,  # type: ignore[arg-type]
+        align="edge",
+        color=GREYS[0],
+        edgecolor=INK,
+        hatch="//",
+        linewidth=0.6,
     )
     axes.plot(
         [x + step / 2 for x, y in zip(xs, ys, strict=True) if y],  # type: ignore[arg-type]

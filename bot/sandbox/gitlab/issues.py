@@ -263,7 +263,7 @@ class IssueTracker:
     def wait_for_deliveries(self, timeout: float = 5.0) -> list[Delivery]:
         """Every queued delivery has been sent (or failed); returns them all."""
         with self._sent:
-            self._sent.wait_for(lambda: self._outgoing.unfinished_tasks == 0, timeout=timeout)  # type: ignore[attr-defined]
+            self._sent.wait_for(lambda: self._outgoing.unfinished_tasks == 0, timeout=timeout)
         with self.state.lock:
             return list(self.deliveries)
 

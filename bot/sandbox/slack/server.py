@@ -170,6 +170,7 @@ class SlackStandIn:
     def origin(self) -> str:
         assert self._server is not None
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an IPv4 address (bytes only for a Unix socket)
         return f"http://{host}:{port}"
 
     @property
