@@ -353,7 +353,7 @@ class Redactor:
             self.counts[Redaction.INTERNAL_IP] += 1
             return None
         if keep:
-            return value
+            return str(value)  # the address as it came (a str: `_address` read it)
         self.counts[Redaction.IP] += 1
         return self._pseudonym(IdentifierKind.IP, canonical)
 

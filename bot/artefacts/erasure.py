@@ -229,7 +229,9 @@ def _logdive_replies(session: Session, case_id: int) -> list[str]:
 
 def _scrub_request(request: dict[str, Any]) -> dict[str, Any]:
     """Keep what the request asked for in GitLab's own terms (window, event types); drop what people wrote."""
-    kept: dict[str, Any] = {k: request[k] for k in ("window", "event_types", "log_sources", "personal_data") if k in request}
+    kept: dict[str, Any] = {
+        k: request[k] for k in ("window", "event_types", "log_sources", "personal_data") if k in request
+    }
     return {**kept, "erased": True}
 
 
