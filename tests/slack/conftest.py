@@ -7,12 +7,13 @@ from collections.abc import Iterator
 import pytest
 
 from bot.sandbox.slack import SlackStandIn
-from tests.slack.harness import GROUPS, USERS, Bot, FactsDirectory, start_bot, stop_bot
+from tests.slack.harness import CASE_CHANNEL, GROUPS, USERS, Bot, FactsDirectory, start_bot, stop_bot
 
 
 @pytest.fixture
 def slack_standin() -> Iterator[SlackStandIn]:
-    standin = SlackStandIn(users=USERS, usergroups=GROUPS).start()
+    # The bot is invited to the case channel only, as the README asks: a post anywhere else is refused.
+    standin = SlackStandIn(users=USERS, usergroups=GROUPS, channels={CASE_CHANNEL}).start()
     yield standin
     standin.stop()
 
