@@ -166,7 +166,7 @@ def sync_schedule(session: Session, case: Case, now: datetime, rules: CadenceRul
     if stale:
         session.execute(
             update(ScheduledWork)
-            .where(col(ScheduledWork.id).in_(stale), ScheduledWork.status == PENDING)
+            .where(col(ScheduledWork.id).in_(stale), col(ScheduledWork.status) == PENDING)
             .values(status=CANCELLED)  # a tick sending it right now still records what it sent
             .execution_options(synchronize_session=False)
         )
@@ -176,10 +176,10 @@ def sync_schedule(session: Session, case: Case, now: datetime, rules: CadenceRul
             session.execute(
                 update(ScheduledWork)
                 .where(
-                    ScheduledWork.case_id == case.id,
-                    ScheduledWork.kind == kind,
-                    ScheduledWork.due_at == due_at,
-                    ScheduledWork.status == CANCELLED,
+                    col(ScheduledWork.case_id) == case.id,
+                    col(ScheduledWork.kind) == kind,
+                    col(ScheduledWork.due_at) == due_at,
+                    col(ScheduledWork.status) == CANCELLED,
                 )
                 .values(status=PENDING, attempts=0, last_error=None)
                 .execution_options(synchronize_session=False)
@@ -187,7 +187,7 @@ def sync_schedule(session: Session, case: Case, now: datetime, rules: CadenceRul
 
 
 def slot_of(row: ScheduledWork) -> DueSlot:
-    return DueSlot(case_id=row.case_id, kind=row.kind, due_at=row.due_at)  # type: ignore[arg-type]
+    return DueSlot(case_id=row.case_id, kind=row.kind, due_at=row.due_at)
 
 
 def clock_state(case: Case) -> str:

@@ -169,7 +169,7 @@ def record_intake(
     session.flush()
     assert case.id is not None
     session.execute(
-        update(IdempotencyKey).where(IdempotencyKey.key == idempotency_key).values(case_id=case.id)
+        update(IdempotencyKey).where(col(IdempotencyKey.key) == idempotency_key).values(case_id=case.id)
     )
     record_event(session, case, actor=actor, now=now, kind="created", to_state=state.value)
     record_event(

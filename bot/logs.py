@@ -71,7 +71,7 @@ def configure_logging(level: str = "INFO") -> None:
         # Not cached: a later configure_logging (a CLI command, a test) must reach loggers already used.
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(_CurrentStderr())  # type: ignore[arg-type]
+    handler = logging.StreamHandler(_CurrentStderr())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processor=structlog.processors.JSONRenderer(), foreign_pre_chain=shared

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
-from sqlalchemy import Float, Integer, case, cast, func
+from sqlalchemy import Float, Integer, SQLColumnExpression, case, cast, func
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -32,10 +32,10 @@ class CaseMetrics(Collector):
         self.database_url = database_url
         self.clock = clock
 
-    def describe(self) -> list[object]:
+    def describe(self) -> list[Metric]:
         return []  # no scrape at registration: the figures come from the database
 
-    def collect(self) -> Iterator[object]:
+    def collect(self) -> Iterator[Metric]:
         now = self.clock()
         with session_scope(self.database_url) as session:
             by_state = dict(
@@ -67,8 +67,8 @@ class CaseMetrics(Collector):
 
 
 def _seconds_between(
-    session: Session, start: ColumnElement[datetime], end: ColumnElement[datetime]
-) -> ColumnElement[float]:
+    session: Session, start: SQLColumnExpression[datetime | None], end: SQLColumnExpression[datetime | None]
+) -> ColumnElement[int] | ColumnElement[float]:
     if session.get_bind().dialect.name == "sqlite":  # stored as naive-UTC text; whole seconds are plenty
         return cast(func.strftime("%s", end), Integer) - cast(func.strftime("%s", start), Integer)
     return cast(func.extract("epoch", end - start), Float)
@@ -86,6 +86,7 @@ def _first_update_histogram(session: Session) -> HistogramMetricFamily:
         .select_from(Case)
         .where(col(Case.triaged_at).is_not(None), col(Case.first_customer_update_at).is_not(None))
     ).one()
+    cumulative: list[int]
     count, total, *cumulative = row
     buckets = [(floatToGoString(limit), float(n)) for limit, n in zip(limits, cumulative, strict=True)]
     buckets.append(("+Inf", float(count)))

@@ -96,7 +96,7 @@ def claim_due(
     return claims.claim_due(
         session,
         OutboxItem,
-        due=and_(OutboxItem.status == PENDING, col(OutboxItem.next_attempt_at) <= now),
+        due=and_(col(OutboxItem.status) == PENDING, col(OutboxItem.next_attempt_at) <= now),
         order_by=(col(OutboxItem.next_attempt_at), col(OutboxItem.id)),
         now=now,
         limit=limit,
@@ -106,7 +106,7 @@ def claim_due(
 
 
 def _still_mine(item: OutboxItem) -> Any:
-    return claims.still_leased(OutboxItem, item, OutboxItem.status == PENDING)
+    return claims.still_leased(OutboxItem, item, col(OutboxItem.status) == PENDING)
 
 
 def mark_done(session: Session, item: OutboxItem, *, result: Result, now: datetime) -> bool:
@@ -165,7 +165,7 @@ def retry_all_parked(session: Session, *, now: datetime) -> int:
     """Every parked item back in the queue with a fresh attempt count (`logdive outbox retry`)."""
     updated = session.execute(
         update(OutboxItem)
-        .where(OutboxItem.status == PARKED)
+        .where(col(OutboxItem.status) == PARKED)
         .values(status=PENDING, attempts=0, next_attempt_at=now, lease_until=None, leased_by=None)
         .execution_options(synchronize_session=False)
     )
@@ -178,10 +178,10 @@ def retry_parked(
     """Put parked items (of one case, or one item) back in the queue with a fresh attempt count."""
     if (case_id is None) == (item_id is None):
         raise ValueError("retry_parked needs exactly one of case_id or item_id")
-    which = OutboxItem.case_id == case_id if case_id is not None else OutboxItem.id == item_id
+    which = col(OutboxItem.case_id) == case_id if case_id is not None else col(OutboxItem.id) == item_id
     updated = session.execute(
         update(OutboxItem)
-        .where(which, OutboxItem.status == PARKED)
+        .where(which, col(OutboxItem.status) == PARKED)
         .values(status=PENDING, attempts=0, next_attempt_at=now, lease_until=None, leased_by=None)
         .execution_options(synchronize_session=False)
     )

@@ -121,7 +121,7 @@ def check_settings(settings: Settings, mode: str) -> None:
 
 
 # Settings a process starts without, but works poorly without: said at start, by name (`advisories`).
-ADVISED = {
+ADVISED: dict[str, tuple[tuple[str, str, str], ...]] = {
     "serve": (
         ("csm_group", "LOGDIVE_CSM_GROUP", "nobody can act as CSM (file requests, move cases on)"),
         ("support_group", "LOGDIVE_SUPPORT_GROUP", "nobody can act as Support (claim Support cases)"),
@@ -200,9 +200,7 @@ class Runtime:
         if self._directory is None:
             from bot.gitlab.directory import GitLabDirectory, make_gitlab  # only when GitLab is configured
 
-            self._directory = GitLabDirectory(  # type: ignore[call-arg]
-                make_gitlab(self.settings), limits=self.policy.eligibility
-            )
+            self._directory = GitLabDirectory(make_gitlab(self.settings), limits=self.policy.eligibility)
         return self._directory
 
     def slack_app(self, *, socket_mode: bool = False) -> AsyncApp:

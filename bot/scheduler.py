@@ -174,7 +174,7 @@ class TimedWorkSender:
             rows = claims.claim_due(
                 session,
                 ScheduledWork,
-                due=and_(ScheduledWork.status == PENDING, col(ScheduledWork.due_at) <= now),
+                due=and_(col(ScheduledWork.status) == PENDING, col(ScheduledWork.due_at) <= now),
                 order_by=(col(ScheduledWork.due_at), col(ScheduledWork.id)),
                 now=now,
                 limit=self.batch_size,
@@ -368,7 +368,7 @@ class TimedWorkSender:
         # Still leased, until the back-off is over: no replica claims it before then.
         changed = session.execute(
             update(ScheduledWork)
-            .where(claims.still_leased(ScheduledWork, row, ScheduledWork.status == PENDING))
+            .where(claims.still_leased(ScheduledWork, row, col(ScheduledWork.status) == PENDING))
             .values(
                 status=PARKED if parked else PENDING,
                 attempts=attempts,

@@ -171,7 +171,7 @@ class Settings(BaseSettings):
 
     def issue_labels(self) -> IssueLabels:
         return IssueLabels(
-            base=self.sirt_labels,  # type: ignore[arg-type] -- split by IssueLabels
+            base=self.sirt_labels,  # split by IssueLabels
             route_prefix=self.route_label_prefix,
             status_prefix=self.status_label_prefix,
         )

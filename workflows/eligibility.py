@@ -211,7 +211,7 @@ def belongs_to(full_path: str, namespace: str) -> bool:
 def ownership(request: LogDiveRequest, facts: DirectoryFacts, policy: Policy, now: datetime) -> RuleResult:
     """Every project, group and user in scope belongs to the customer. Never overridable: a subpoena is."""
     namespace = facts.namespace.full_path if facts.namespace else request.customer_namespace
-    found = {(f.kind, f.name.casefold()): f for f in facts.resources}
+    found: dict[tuple[str, str], ResourceFacts] = {(f.kind, f.name.casefold()): f for f in facts.resources}
     missing: list[str] = []
     not_owned: list[str] = []
     unverified: list[str] = []

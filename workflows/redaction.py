@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 import re2
@@ -310,7 +310,7 @@ class Redactor:
         return b"".join(pieces)
 
     # -- identifiers -----------------------------------------------------------------------------------
-    def _ours(self, value: object) -> bool:
+    def _ours(self, value: object) -> TypeGuard[str]:
         """A pseudonym this Redactor produced (not merely shaped like one)."""
         return type(value) is str and value in self._produced
 
@@ -353,7 +353,7 @@ class Redactor:
             self.counts[Redaction.INTERNAL_IP] += 1
             return None
         if keep:
-            return value
+            return str(value)  # the address as it came (a str: `_address` read it)
         self.counts[Redaction.IP] += 1
         return self._pseudonym(IdentifierKind.IP, canonical)
 

@@ -229,7 +229,9 @@ def _logdive_replies(session: Session, case_id: int) -> list[str]:
 
 def _scrub_request(request: dict[str, Any]) -> dict[str, Any]:
     """Keep what the request asked for in GitLab's own terms (window, event types); drop what people wrote."""
-    kept = {k: request[k] for k in ("window", "event_types", "log_sources", "personal_data") if k in request}
+    kept: dict[str, Any] = {
+        k: request[k] for k in ("window", "event_types", "log_sources", "personal_data") if k in request
+    }
     return {**kept, "erased": True}
 
 
@@ -251,7 +253,7 @@ def _scalar(value: object) -> bool:
 def _checkpoint_sqlite(session: Session) -> None:
     """Fold the write-ahead log into the database file and truncate it: erased pages must not linger."""
     try:
-        with session.get_bind().connect() as connection:
+        with session.get_bind().engine.connect() as connection:
             busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
         if busy and busy[0]:
             log.warning("artefacts.erasure_checkpoint_busy")

@@ -69,11 +69,12 @@ def __getattr__(name: str) -> typer.Typer:
 class _CheckedSettings(TyperGroup):
     """The root group: settings and policy checked first; a SettingsError anywhere is one line, exit 2."""
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    # typer passes its own Context; the base class names the Context of typer's private vendored click.
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
         ctx.meta[_ARGS] = list(args)
         return super().parse_args(ctx, args)
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         args = ctx.meta.get(_ARGS, [])
         try:
             if _HELP.isdisjoint(args):

@@ -16,7 +16,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from pydantic import ValidationError
@@ -137,8 +137,15 @@ def parse_yaml(text: str) -> Any:
         raise RequestFileError(f"is not valid YAML: {_first_line(exc)}") from None
 
 
+class _Mark(Protocol):
+    """Where a YAML event starts: PyYAML's Mark or libyaml's (the C loader's)."""
+
+    line: int
+    column: int
+
+
 class _LimitExceeded(yaml.YAMLError):
-    def __init__(self, problem: str, allowed: str, mark: yaml.Mark | None) -> None:
+    def __init__(self, problem: str, allowed: str, mark: _Mark | None) -> None:
         super().__init__(problem)
         self.problem, self.allowed, self.mark = problem, allowed, mark
 
@@ -157,7 +164,7 @@ class _RequestLoader(yaml.SafeLoader):
         self._values = 0  # values composed so far, aliases expanded
         self._anchored: dict[str, tuple[int, int]] = {}  # anchor -> (values, levels) once composed
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             if event.anchor in self.anchors and event.anchor not in self._anchored:
@@ -166,7 +173,7 @@ class _RequestLoader(yaml.SafeLoader):
                     "allowed: aliases to nodes already complete",
                     event.start_mark,
                 )
-            values, height = self._anchored.get(event.anchor, (0, 0))
+            values, height = self._anchored.get(event.anchor or "", (0, 0))
             self._grow(values, self._depth + height, event.start_mark)
             return super().compose_node(parent, index)
         nests = not isinstance(event, yaml.ScalarEvent)  # a level is a mapping or a list, as in JSON
@@ -185,7 +192,7 @@ class _RequestLoader(yaml.SafeLoader):
             self._anchored[anchor] = (self._values - before, height)
         return node
 
-    def _grow(self, values: int, depth: int, mark: yaml.Mark) -> None:
+    def _grow(self, values: int, depth: int, mark: _Mark | None) -> None:
         self._values += values
         self._deepest = max(self._deepest, depth)
         if depth > MAX_DEPTH:
@@ -208,7 +215,7 @@ _TOO_DEEP = f"nests deeper than {MAX_DEPTH} levels"
 _DEPTH_ALLOWED = "allowed: a request, which nests three deep"
 
 
-def _where(mark: yaml.Mark | None) -> str:
+def _where(mark: _Mark | None) -> str:
     return f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel
@@ -19,6 +20,7 @@ def insert_if_absent(
     so exactly one of them inserts; SQLite serialises writers anyway.
     """
     dialect = session.get_bind().dialect.name
+    statement: Insert
     if dialect == "postgresql":
         statement = pg_insert(model).values(dict(values)).on_conflict_do_nothing(index_elements=conflict_on)
     elif dialect == "sqlite":

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import gitlab
@@ -39,7 +40,7 @@ def resolve_known_ids(gl: gitlab.Gitlab, request: LogDiveRequest) -> KnownIds:
     """The ids and canonical paths of the request's people, namespace, projects and groups."""
     users: dict[str, int] = {}
     for username in dict.fromkeys(u.lower() for u in (request.requester_username, *request.resources.users)):
-        found = _cached(gl, "user", username, lambda name=username: _user_id(gl, name))
+        found = _cached(gl, "user", username, partial(_user_id, gl, username))
         if found is not None:
             users[username] = found
     projects: dict[int, str] = {}
@@ -50,10 +51,10 @@ def resolve_known_ids(gl: gitlab.Gitlab, request: LogDiveRequest) -> KnownIds:
         namespaces[namespace[0]] = namespace[1]
     for kind, names in (("project", request.resources.projects), ("group", request.resources.groups)):
         for name in names:
-            found = _cached(gl, kind, name.lower(), lambda kind=kind, name=name: _path_of(gl, kind, name))
-            if found is None:
+            resolved = _cached(gl, kind, name.lower(), partial(_path_of, gl, kind, name))
+            if resolved is None:
                 continue
-            number, full_path = found
+            number, full_path = resolved
             (projects if kind == "project" else namespaces)[number] = full_path
             paths[name.lower()] = full_path
     return KnownIds(users=users, projects=projects, namespaces=namespaces, paths=paths)
@@ -82,7 +83,7 @@ def _cached(gl: gitlab.Gitlab, kind: str, key: str, fetch: Callable[[], T]) -> T
     slot = (gl.url, kind, key)
     with _lock:
         if slot in _cache:
-            return _cache[slot]  # type: ignore[no-any-return]
+            return _cache[slot]
     value = fetch()
     with _lock:
         _cache[slot] = value

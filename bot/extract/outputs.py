@@ -168,7 +168,7 @@ def build_manifest(
 ) -> Manifest:
     assert result.entries_path is not None and result.entries_sha256 is not None
     return Manifest(
-        **_common(case, request, route, result, now),  # type: ignore[arg-type]
+        **_common(case, request, route, result, now),
         personal_data_kept=personal_data_kept,
         entries=EntriesRecord(file=result.entries_path.name, sha256=result.entries_sha256, count=result.kept),
         redactions=dict(sorted(result.redactions.items())),
@@ -180,7 +180,7 @@ def build_manifest(
 def build_support_summary(
     case: str, request: LogDiveRequest, route: Route, result: ExtractionResult, now: datetime
 ) -> SupportSummary:
-    return SupportSummary(**_common(case, request, route, result, now))  # type: ignore[arg-type]
+    return SupportSummary(**_common(case, request, route, result, now))
 
 
 def write_json(path: Path, record: BaseModel) -> None:

@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -105,7 +106,9 @@ def run_extraction(
     chunks = plan_chunks(paths, workers, chunk_bytes)
     workers = min(workers, len(chunks) + len(paths))
     write = spec.write_entries and entries_out is not None
-    parts_dir = Path(tempfile.mkdtemp(prefix=".logdive-parts-", dir=entries_out.parent if write else None))
+    parts_dir = Path(
+        tempfile.mkdtemp(prefix=".logdive-parts-", dir=entries_out.parent if write and entries_out else None)
+    )
     try:
         parts = [parts_dir / f"{n:06d}.jsonl" if write else None for n in range(len(chunks))]
         if workers == 1:
@@ -197,7 +200,7 @@ def _run_pool(
         # Then big chunks before small ones, so the last task to finish is a short one.
         order = sorted(range(len(chunks)), key=lambda n: chunks[n].start - chunks[n].end)
         scans = {n: pool.apply_async(_scan_task, (chunks[n], parts[n])) for n in order}
-        pending = [*scans.values(), *hashes]
+        pending: list[AsyncResult[Any]] = [*scans.values(), *hashes]
         while pending:
             with contextlib.suppress(queue.Empty):
                 amount = progress_queue.get(timeout=0.1)

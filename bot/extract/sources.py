@@ -46,7 +46,7 @@ class Source:
         if self.local:
             return Path(self.url).open("rb", buffering=0)
         fs, path = _filesystem(self.url)
-        return fs.open(path, "rb", block_size=READ_BLOCK_BYTES)  # type: ignore[no-any-return]
+        return fs.open(path, "rb", block_size=READ_BLOCK_BYTES)
 
     @classmethod
     def of_path(cls, path: Path) -> Source:
@@ -130,7 +130,7 @@ def _filesystem(url: str) -> tuple[Any, str]:
     except ImportError:  # pragma: no cover -- fsspec comes with the cloud extra
         raise SourceError(f"{url}: object storage needs: pip install 'logdive[cloud]'") from None
     try:
-        return url_to_fs(url)  # type: ignore[no-any-return]
+        return url_to_fs(url)
     except (ImportError, ValueError) as exc:
         protocol = url.split("://", 1)[0]
         raise SourceError(

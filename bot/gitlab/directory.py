@@ -159,8 +159,8 @@ class GitLabDirectory:
             if kind == "project":
                 found = self._get_or_none("a project", lambda: self._gl.projects.get(path))
                 return found.path_with_namespace if found else None
-            found = self._get_or_none("a group", lambda: self._gl.groups.get(path, with_projects="false"))
-            return found.full_path if found else None
+            group = self._get_or_none("a group", lambda: self._gl.groups.get(path, with_projects="false"))
+            return group.full_path if group else None
 
         full_path = self._cached((kind, path.casefold()), fetch)
         return ResourceFacts(kind=kind, name=path, exists=full_path is not None, full_path=full_path)
@@ -207,7 +207,7 @@ class GitLabDirectory:
         if value is _MISSING:
             value = fetch()
             self._cache.put(key, value)
-        return value  # type: ignore[return-value]
+        return value
 
     def _get_or_none(self, what: str, call: Callable[[], T]) -> T | None:
         """`call()`, None on 404; DirectoryUnavailable on any other failure."""

@@ -130,9 +130,8 @@ def _exception(session: Session, case: Case, names: Names | None = None) -> dict
     approved = next((e for e in reversed(events) if e.kind == "exception_approved"), None)
     if approved is None:
         return None
-    requested = next(
-        (e for e in reversed(events) if e.kind == "exception_requested" and e.id < approved.id), None
-    )
+    before = events[: events.index(approved)]  # in id order
+    requested = next((e for e in reversed(before) if e.kind == "exception_requested"), None)
     return {
         "requested_by": actor_name(requested.actor, names) if requested else "—",
         "request_reason": (requested.data or {}).get("reason") if requested else "—",

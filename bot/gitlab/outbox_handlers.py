@@ -317,8 +317,8 @@ def release_waiting(session: Session, case_id: int, *, now: datetime) -> int:
     released = session.execute(
         update(OutboxItem)
         .where(
-            OutboxItem.case_id == case_id,
-            OutboxItem.kind == NOTE,
+            col(OutboxItem.case_id) == case_id,
+            col(OutboxItem.kind) == NOTE,
             col(OutboxItem.status).in_([outbox.PENDING, outbox.PARKED]),
             col(OutboxItem.last_error).like(f"{WaitingForIssue.__name__}:%"),
         )

@@ -67,7 +67,7 @@ def summarise(event: str, payload: dict[str, Any]) -> HookEvent | None:
     project = _object(payload.get("project"))
     user = _object(payload.get("user"))
     attributes = _object(payload.get("object_attributes"))
-    common = {
+    common: dict[str, Any] = {
         "project_id": _int(project.get("id") or payload.get("project_id")),
         "project_path": _text(project.get("path_with_namespace")),
         "user_id": _int(user.get("id")),

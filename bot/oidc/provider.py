@@ -83,9 +83,8 @@ class Provider:
     def _client(self, redirect_uri: str) -> OAuth2Session:
         client = OAuth2Session(
             self.config.client_id, self.config.client_secret, scope="openid email", redirect_uri=redirect_uri,
-            code_challenge_method="S256",
+            code_challenge_method="S256", default_timeout=TIMEOUT,  # a requests.Session has no timeout
         )  # fmt: skip
-        client.timeout = TIMEOUT
         return client
 
     def authorization_url(self, *, state: str, nonce: str, code_verifier: str, redirect_uri: str) -> str:

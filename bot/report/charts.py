@@ -12,17 +12,21 @@ import io
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import matplotlib as mpl
 from markupsafe import Markup
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from matplotlib.typing import RcKeyType
 
 HATCHES = ("//", "..", "xx", "\\\\", "++", "oo", "--", "**")
 GREYS = ("#d9d9d9", "#bdbdbd", "#f0f0f0", "#969696")
 INK = "#222222"
-_STYLE = {
+_STYLE: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",
     "font.family": "sans-serif",
     "font.size": 9,
@@ -61,23 +65,33 @@ def timeline(points: Sequence[tuple[datetime, int]], start: datetime, end: datet
     figure = Figure(figsize=(7.0, 2.6))
     axes = figure.add_subplot()
     width = step * 0.85
-    axes.bar(xs, ys, width=width, align="edge", color=GREYS[0], edgecolor=INK, hatch="//", linewidth=0.6)
+    # matplotlib's stubs do not model its unit converters: datetimes and timedeltas are valid x values.
+    axes.bar(
+        xs,  # type: ignore[arg-type]
+        ys,
+        width=width,  # type: ignore[arg-type]
+        align="edge",
+        color=GREYS[0],
+        edgecolor=INK,
+        hatch="//",
+        linewidth=0.6,
+    )
     axes.plot(
-        [x + step / 2 for x, y in zip(xs, ys, strict=True) if y],
+        [x + step / 2 for x, y in zip(xs, ys, strict=True) if y],  # type: ignore[arg-type]
         [y for y in ys if y],
         linestyle="none",
         marker="o",
         markersize=3,
         color=INK,
     )
-    axes.set_xlim(first, max(end, first + step))
+    axes.set_xlim(first, max(end, first + step))  # type: ignore[arg-type]
     axes.set_ylim(0, max([*ys, 1]) * 1.15)
     locator = AutoDateLocator(minticks=4, maxticks=9)
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=start.tzinfo))
     axes.set_xlabel("Time (UTC)")
     axes.set_ylabel("Entries per day" if daily else "Entries per hour")
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    _integer_ticks(axes.yaxis.get_major_locator())
     _tidy(axes)
     return _svg(figure, "timeline")
 
@@ -104,15 +118,20 @@ def bars(labels: Sequence[str], values: Sequence[int], *, xlabel: str, name: str
         )
     axes.set_xlabel(xlabel)
     axes.set_xlim(0, max([*counts, 1]) * 1.15)
-    axes.xaxis.get_major_locator().set_params(integer=True)
+    _integer_ticks(axes.xaxis.get_major_locator())
     _tidy(axes)
     return _svg(figure, name)
 
 
-def _tidy(axes: object) -> None:
-    axes.spines[["top", "right"]].set_visible(False)  # type: ignore[attr-defined]
-    axes.grid(axis="both", color="#dddddd", linewidth=0.5)  # type: ignore[attr-defined]
-    axes.set_axisbelow(True)  # type: ignore[attr-defined]
+def _integer_ticks(locator: object) -> None:
+    assert isinstance(locator, MaxNLocator)  # a linear axis's default AutoLocator is one
+    locator.set_params(integer=True)
+
+
+def _tidy(axes: Axes) -> None:
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.grid(axis="both", color="#dddddd", linewidth=0.5)
+    axes.set_axisbelow(True)
 
 
 def _short(label: str) -> str:

@@ -294,7 +294,7 @@ def _appendix_row(entry: Mapping[str, Any], actor: str | None, ip: str | None) -
     marker = entry.get("_logdive")
     kind_name = marker.get("kind") if isinstance(marker, Mapping) else None
     try:
-        kind = LogKind(kind_name)
+        kind = LogKind(str(kind_name))
     except ValueError:
         kind = LogKind.UNKNOWN
     status = entry.get("status") or entry.get("job_status") or ""

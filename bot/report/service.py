@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -107,7 +108,7 @@ def build_report(
             f"{label} has no sealed extract (an artefact named *{EXTRACT_SUFFIXES[0]} or "
             f"*{EXTRACT_SUFFIXES[1]}): run the log-dive first"
         )
-    read = {"actor": actor, "roles": roles, "now": now, "purpose": "report"}
+    read: dict[str, Any] = {"actor": actor, "roles": roles, "now": now, "purpose": "report"}
     record = _record(artefacts.read_artefact(session, vault, source.id, **read), source.id)
     _check_belongs(record, case, label)
     entries = b""
@@ -131,7 +132,7 @@ def build_report(
     html = render_html(content).encode()
     pdf = render_pdf(html.decode(), paper)
     html_name, pdf_name = report_names(label)
-    store = {"actor": actor, "roles": roles, "now": now, "policy": policy}
+    store: dict[str, Any] = {"actor": actor, "roles": roles, "now": now, "policy": policy}
     stored_html = _store(session, vault, case_id, html_name, html, **store)
     stored_pdf = _store(session, vault, case_id, pdf_name, pdf, **store)
     record_event(
@@ -251,7 +252,7 @@ def _store(
         ),
         None,
     )
-    context = {"actor": actor, "roles": roles, "now": now, "policy": policy}
+    context: dict[str, Any] = {"actor": actor, "roles": roles, "now": now, "policy": policy}
     if existing is not None and existing.id is not None:
         if existing.sha256 == sha256:
             return StoredReport(existing.id, name, existing.version, sha256, existing.size, changed=False)

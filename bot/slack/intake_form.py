@@ -133,9 +133,8 @@ def read_submission(
     try:
         request = LogDiveRequest.model_validate(raw)
     except ValidationError as exc:
-        for error in exc.errors():
-            block = block_for(error["loc"])
-            errors.setdefault(block, _message(error))
+        for detail in exc.errors():
+            errors.setdefault(block_for(detail["loc"]), _message(detail))
         return None, {k: v[:ERROR_TEXT_LIMIT] for k, v in errors.items()}
     if errors:
         return None, {k: v[:ERROR_TEXT_LIMIT] for k, v in errors.items()}

@@ -143,7 +143,8 @@ _SHAPES: dict[str, type[_Shape]] = {
 
 
 _PARTS = (_Command, _User, _Action, _Channel, _Message, _OpenView, _State, _SubmittedView, _AppMention)
-_FIELD_NAMES = frozenset(name for shape in (*_PARTS, *_SHAPES.values()) for name in shape.model_fields)
+_MODELS: tuple[type[BaseModel], ...] = (*_PARTS, *_SHAPES.values())
+_FIELD_NAMES = frozenset(name for shape in _MODELS for name in shape.model_fields)
 
 
 def envelope_problem(body: dict[str, Any]) -> str | None:

@@ -26,6 +26,6 @@ def refusal(body: bytes, timestamp: str | None, signature: str | None, secret: s
     if abs(now - int(timestamp)) > MAX_AGE_SECONDS:
         return "stale timestamp"
     expected = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
-    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+    if expected is None or not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
         return "bad signature"
     return None

@@ -189,9 +189,9 @@ def test_a_finding_noted_in_gitlab_is_told_in_the_thread_as_one_line_and_a_link(
     live.settle()
     deliveries = live.world.tracker.deliveries[hooks_before:]
     assert [d.event for d in deliveries] == ["Confidential Note Hook"] * 2
+    # Answered (the stand-in, as GitLab, gives up on a hook after 10 s): the work is queued, not done in
+    # the request. How fast is benchmarks' business, not this test's.
     assert [d.status for d in deliveries] == [202, 202]
-    # Answered within GitLab's webhook timeout (10 s): the work is queued, not done in the request.
-    assert all(d.seconds is not None and d.seconds < 10.0 for d in deliveries)
     findings = [e for e in live.bot.events(case_id) if e.kind == "finding"]
     assert len(findings) == 1 and findings[0].actor == "gitlab:sirt-sam"
     line = next(t for t in live.thread_lines(case_id) if "noted a finding" in t)

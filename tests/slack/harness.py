@@ -89,15 +89,19 @@ def command_payload(text: str, user: str, response_url: str, trigger_id: str) ->
 class FactsDirectory:
     """The customer directory as a test decides it: `plan` and `foreign` (paths the customer does not own)."""
 
-    def __init__(self, plan: str = "ultimate", delay: float = 0.0) -> None:
+    def __init__(self, plan: str = "ultimate") -> None:
         self.plan = plan
-        self.delay = delay
         self.calls = 0
+        # A slow GitLab: while `held` is set, each look-up waits (up to a minute) for `release`.
+        self.held = False
+        self.release = threading.Event()
+        self.answered = 0  # look-ups answered so far
 
     def facts_for(self, request: LogDiveRequest) -> DirectoryFacts:
         self.calls += 1
-        if self.delay:
-            time.sleep(self.delay)
+        if self.held:
+            self.release.wait(timeout=60)
+        self.answered += 1
         ns = request.customer_namespace
         resources = [
             ResourceFacts(kind=kind, name=name, exists=True, full_path=name)

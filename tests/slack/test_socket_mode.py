@@ -24,7 +24,7 @@ from sqlmodel import col, select
 from bot.db.engine import session_scope
 from bot.db.models import Case, CaseEvent
 from bot.sandbox.slack import SlackStandIn, SocketModeStandIn
-from bot.sandbox.slack.socket_mode import ACK_DEADLINE_SECONDS, Ack
+from bot.sandbox.slack.socket_mode import Ack
 from bot.settings import Settings
 from tests.slack.bot_process import APP_TOKEN, LOGDIVE, bot_env, closed_port
 from tests.slack.cases_setup import record_case
@@ -45,9 +45,9 @@ pytestmark = pytest.mark.timeout(90)
 
 # Bolt's warning when it is given a client and also finds SLACK_BOT_TOKEN in the environment.
 UNUSED_TOKEN_WARNING = "`token` will be unused"
-# A signalled bot closes its socket, drains its work and exits within this; a refused token ends it
-# within this of start-up (Python, the imports and the migrations take about 2 s of it).
-STOP_SECONDS = 5.0
+# Only a hang fails on time: an acknowledgement or an exit this late is stuck, not slow. How fast the
+# bot acknowledges and stops is measured in benchmarks/slack_ack.py, not asserted here.
+HANG_SECONDS = 60.0
 
 
 @dataclass
@@ -215,8 +215,8 @@ def _log_lines(output: str) -> list[dict[str, Any]]:
     return lines
 
 
-def _fast(ack: Ack) -> None:
-    assert ack.seconds < ACK_DEADLINE_SECONDS, f"acknowledged after {ack.seconds:.2f} s; Slack waits 3"
+def _not_stuck(ack: Ack) -> None:
+    assert ack.seconds < HANG_SECONDS, f"acknowledged after {ack.seconds:.2f} s"
 
 
 # -- the tests --------------------------------------------------------------------------------------
@@ -232,7 +232,7 @@ def test_connects_with_the_app_token_and_opens_the_intake_modal(
     ack = bot.ack(envelope)
     assert ack.envelope_id == envelope and ack.raw["envelope_id"] == envelope
     assert not ack.payload  # a bare acknowledgement: the modal is opened with the trigger id instead
-    _fast(ack)
+    _not_stuck(ack)
     call = slack.wait_for_call("views.open", lambda c: c.args.get("trigger_id") == "trigger-socket-open")
     assert call.ok, call.response  # the stand-in validated the view with slack_sdk.models
     assert call.token == BOT_TOKEN
@@ -245,7 +245,7 @@ def test_connects_with_the_app_token_and_opens_the_intake_modal(
 def test_help_is_answered_in_the_acknowledgement(start_socket_bot: StartBot) -> None:
     bot = start_socket_bot()
     help_ack = bot.ack(bot.command("help"))
-    _fast(help_ack)
+    _not_stuck(help_ack)
     assert help_ack.payload is not None
     assert "/security status" in help_ack.payload["text"]
     assert help_ack.payload["response_type"] == "ephemeral"
@@ -266,7 +266,7 @@ def test_malformed_intake_comes_back_as_field_errors_in_the_ack(start_socket_bot
         "selected_date_time"
     ]
     ack = bot.ack(bot.submit(values, view_id=view["id"]))
-    _fast(ack)
+    _not_stuck(ack)
     assert ack.payload is not None and ack.payload["response_action"] == "errors"
     errors = ack.payload["errors"]
     assert set(errors) == {
@@ -312,7 +312,7 @@ def test_a_click_without_the_role_is_acked_and_refused(
     events_before = len(_events(database_url, case_id))
 
     ack = bot.ack(bot.click("case.claim", f"{case_id}:{case.version}", user=NOBODY, message_ts=thread_ts))
-    _fast(ack)
+    _not_stuck(ack)
     assert not ack.payload  # block actions accept no response payload
     told = slack.wait_for_call("chat.postEphemeral", lambda c: c.args.get("user") == NOBODY, timeout=10)
     assert told.ok and "Nothing changed" in told.args["text"]
@@ -344,18 +344,15 @@ def test_a_stop_signal_closes_the_socket_drains_and_exits_0(
     """How a container stops it (SIGTERM), or Ctrl-C: the websocket closed with a close frame, the
     scheduler and the pools drained (runtime.stop), exit 0."""
     bot = start_socket_bot()
-    _fast(bot.ack(bot.command("help")))
+    _not_stuck(bot.ack(bot.command("help")))
     assert bot.link.client_close_codes == [None]  # open
-    started = time.monotonic()
     bot.process.send_signal(signum)
     try:
-        code = bot.process.wait(timeout=15)
+        code = bot.process.wait(timeout=HANG_SECONDS)
     except subprocess.TimeoutExpired:
-        raise AssertionError(f"still running 15 s after {signum.name}:\n{bot.output()[-4000:]}") from None
-    seconds = time.monotonic() - started
+        raise AssertionError(f"still running after {signum.name}:\n{bot.output()[-4000:]}") from None
     output = bot.output()
     assert code == 0, output[-4000:]
-    assert seconds < STOP_SECONDS, f"{seconds:.1f} s to stop"
     assert "Traceback" not in output and "KeyboardInterrupt" not in output, output[-4000:]
     assert bot.link.client_close_codes == [1000]  # a normal closure, sent by the bot, not a dropped TCP link
     lines = _log_lines(output)
@@ -391,26 +388,24 @@ def test_an_unreachable_slack_is_retried_until_a_stop_signal(
         time.sleep(0.1)
     assert "ClientConnectorError" in bot.output()
     bot.process.send_signal(signal.SIGTERM)
-    assert bot.process.wait(timeout=STOP_SECONDS) == 0, bot.output()[-4000:]
+    assert bot.process.wait(timeout=HANG_SECONDS) == 0, bot.output()[-4000:]
     assert not slack.calls and not bot.link.connections
 
 
 def _run_socket(
     slack: SlackStandIn, database_url: str, tmp_path: Path, **overrides: str | None
-) -> tuple[subprocess.CompletedProcess[str], float]:
-    """`logdive socket` expected to exit by itself; what it printed and the seconds it took."""
+) -> subprocess.CompletedProcess[str]:
+    """`logdive socket` expected to exit by itself (a hang fails at the timeout); what it printed."""
     assert LOGDIVE.exists(), f"the console script is missing: {LOGDIVE}"
-    started = time.monotonic()
-    done = subprocess.run(
+    return subprocess.run(
         [str(LOGDIVE), "socket"],
         env=bot_env(slack, database_url, tmp_path, **overrides),
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HANG_SECONDS,
         check=False,
     )
-    return done, time.monotonic() - started
 
 
 @pytest.mark.parametrize(
@@ -419,7 +414,7 @@ def _run_socket(
 def test_a_token_that_is_not_app_level_is_refused_before_any_slack_call(
     slack: SlackStandIn, database_url: str, tmp_path: Path, app_token: str
 ) -> None:
-    done, _ = _run_socket(slack, database_url, tmp_path, SLACK_APP_TOKEN=app_token)
+    done = _run_socket(slack, database_url, tmp_path, SLACK_APP_TOKEN=app_token)
     output = done.stdout + done.stderr
     assert done.returncode == 2, output
     assert "Traceback" not in output
@@ -440,12 +435,11 @@ def test_an_app_token_slack_refuses_ends_it_at_once(
     unknown = "xapp-1-A0OTHER-7-unknownappsecret"
     if refusal != "invalid_auth":
         slack.answer_next("apps.connections.open", (200, {"ok": False, "error": refusal}))
-    done, seconds = _run_socket(
+    done = _run_socket(
         slack, database_url, tmp_path, SLACK_APP_TOKEN=unknown if refusal == "invalid_auth" else APP_TOKEN
     )
     output = done.stdout + done.stderr
     assert done.returncode == 2, output
-    assert seconds < STOP_SECONDS, f"{seconds:.1f} s"
     assert "Traceback" not in output, output
     assert unknown not in output and APP_TOKEN not in output
     message = " ".join(done.stderr.split())
@@ -460,7 +454,7 @@ def test_an_app_token_slack_refuses_ends_it_at_once(
 def test_without_the_app_token_it_names_it_and_exits(
     slack: SlackStandIn, database_url: str, tmp_path: Path
 ) -> None:
-    done, _ = _run_socket(slack, database_url, tmp_path, SLACK_APP_TOKEN=None)
+    done = _run_socket(slack, database_url, tmp_path, SLACK_APP_TOKEN=None)
     output = done.stdout + done.stderr
     assert done.returncode == 2, output
     assert "Traceback" not in output

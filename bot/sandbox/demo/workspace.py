@@ -255,12 +255,12 @@ class Workspace:
     async def _post(self, session: aiohttp.ClientSession, body: str) -> tuple[int, dict[str, Any]]:
         """Signed as Slack signs (v0, HMAC-SHA256 of the timestamp and the exact body)."""
         timestamp = str(int(time.time()))
+        signature = SignatureVerifier(self.signing_secret).generate_signature(timestamp=timestamp, body=body)
+        assert signature is not None  # None only without a timestamp or a body
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Slack-Request-Timestamp": timestamp,
-            "X-Slack-Signature": SignatureVerifier(self.signing_secret).generate_signature(
-                timestamp=timestamp, body=body
-            ),
+            "X-Slack-Signature": signature,
         }
         async with session.post(
             f"{self.bot_url}/slack/events", data=body.encode(), headers=headers

@@ -122,7 +122,7 @@ class World:
 
     def settings(self, *, directory: Path, public_url: str) -> Settings:
         """Every setting the bot needs, all local; nothing is read from a real workspace or instance."""
-        groups = {f"{p.role}_group": p.group for p in PEOPLE}
+        groups: dict[str, Any] = {f"{p.role}_group": p.group for p in PEOPLE}
         return Settings(
             slack_bot_token=self.slack.bot_token,
             slack_signing_secret=self.signing_secret,

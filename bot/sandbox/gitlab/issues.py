@@ -192,8 +192,8 @@ class IssueTracker:
             issue.labels = _merge_labels([] if name == "relabel" else issue.labels, labels)
             self.labels.setdefault(issue.project_id, set()).update(labels)
         elif name in ("unlabel", "remove_label"):
-            removing = set(_label_names(arg)) if arg else set(issue.labels)
-            issue.labels = [label for label in issue.labels if label not in removing]
+            unlabelled = set(_label_names(arg)) if arg else set(issue.labels)
+            issue.labels = [label for label in issue.labels if label not in unlabelled]
         elif name == "close":
             issue.state, issue.closed_at, issue.closed_by_id = "closed", now, author.id
         elif name == "reopen":
@@ -263,7 +263,7 @@ class IssueTracker:
     def wait_for_deliveries(self, timeout: float = 5.0) -> list[Delivery]:
         """Every queued delivery has been sent (or failed); returns them all."""
         with self._sent:
-            self._sent.wait_for(lambda: self._outgoing.unfinished_tasks == 0, timeout=timeout)  # type: ignore[attr-defined]
+            self._sent.wait_for(lambda: self._outgoing.unfinished_tasks == 0, timeout=timeout)
         with self.state.lock:
             return list(self.deliveries)
 

@@ -101,6 +101,7 @@ class GitLabStandIn:
         if self._server is None:
             raise RuntimeError("the GitLab stand-in is not running; call start() first")
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an IPv4 address (bytes only for a Unix socket)
         return f"http://{host}:{port}"
 
     @property

@@ -213,7 +213,9 @@ class GitLabState:
         for user in data.get("users", []):
             self.add_user(user["username"], name=user.get("name"), admin=user.get("admin", False))
         for group in data.get("groups", []):
-            dates = {k: date.fromisoformat(group[k]) for k in ("trial_ends_on", "end_date") if group.get(k)}
+            dates: dict[str, Any] = {
+                k: date.fromisoformat(group[k]) for k in ("trial_ends_on", "end_date") if group.get(k)
+            }
             self.add_group(
                 group["full_path"],
                 name=group.get("name"),

@@ -1,8 +1,11 @@
 """Slack Web API stand-in, in the spirit of bolt-python's own mock web API server.
 
-It is as strict as Slack where Logdive depends on it: a bot token in the Authorization header, every
-view and message parsed and validated with slack_sdk.models (limits included), trigger ids usable once,
-`views.update` refusing a stale `hash`, `chat.update` refusing an unknown message. Answers are Slack's
+It is as strict as Slack where Logdive depends on it: a bot token in the Authorization header, Slack's
+documented limits counted by the stand-in itself (limits.py), then every view and message parsed and
+validated with slack_sdk.models, trigger ids exchanged once (and expiring, when a test asks: triggers.py),
+`views.push` only onto an open modal, `not_in_channel` for a channel the bot was not invited to (when a
+test names the bot's channels), `views.update` refusing a stale `hash`, `chat.update` refusing an
+unknown message. Answers are Slack's
 shape: HTTP 200 with `{"ok": true, …}` or `{"ok": false, "error": "…"}`. Every call is recorded.
 """
 
@@ -22,11 +25,12 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.sandbox.slack.limits import VIEW_STACK_MAX, SlackError, check_message, check_view
 from bot.sandbox.slack.socket_mode import SocketModeStandIn
+from bot.sandbox.slack.triggers import Triggers
 from bot.sandbox.slack.waiting import wait_until
 
-MESSAGE_MAX_BLOCKS = 50
-MESSAGE_MAX_TEXT = 40_000
+__all__ = ["SlackCall", "SlackError", "SlackStandIn", "validate_blocks", "validate_view"]
 EPHEMERAL_METHODS = {"chat.postEphemeral"}
 
 
@@ -44,15 +48,9 @@ class SlackCall:
         return bool(self.response.get("ok"))
 
 
-class SlackError(Exception):
-    def __init__(self, error: str, **extra: Any) -> None:
-        super().__init__(error)
-        self.error = error
-        self.extra = extra
-
-
 def validate_view(view: dict[str, Any]) -> None:
-    """Slack's view rules, by slack_sdk.models: unknown block types and over-long texts are refused."""
+    """Slack's view rules: its limits (counted here), then slack_sdk.models (unknown blocks, and more)."""
+    check_view(view)
     for raw in view.get("blocks") or []:
         if Block.parse(raw) is None:
             raise SlackError("invalid_blocks", detail=f"unknown block {raw.get('type')!r}")
@@ -65,12 +63,8 @@ def validate_view(view: dict[str, Any]) -> None:
 def validate_blocks(blocks: list[dict[str, Any]] | None, text: str | None) -> None:
     if not blocks and not text:
         raise SlackError("no_text")
-    if text is not None and len(text) > MESSAGE_MAX_TEXT:
-        raise SlackError("msg_too_long")
-    blocks = blocks or []
-    if len(blocks) > MESSAGE_MAX_BLOCKS:
-        raise SlackError("invalid_blocks", detail=f"{len(blocks)} blocks; a message holds at most 50")
-    for raw in blocks:
+    check_message(blocks, text)
+    for raw in blocks or []:
         block = Block.parse(raw)
         if block is None:
             raise SlackError("invalid_blocks", detail=f"unknown block {raw.get('type')!r}")
@@ -98,7 +92,11 @@ class SlackStandIn:
         usergroups: dict[str, list[str]] | None = None,
         delay_seconds: float = 0.0,
         socket_mode: SocketModeStandIn | None = None,
+        channels: set[str] | None = None,
+        trigger_ttl_seconds: float | None = None,
     ) -> None:
+        """`channels`: those the bot was invited to (None: every one); `trigger_ttl_seconds`: enforce
+        expiry (Slack's is 3 s, triggers.TRIGGER_TTL_SECONDS) on triggers from `triggers.issue()`."""
         self.bot_token = bot_token
         self.socket_mode = socket_mode
         self.users = users or {}
@@ -107,7 +105,8 @@ class SlackStandIn:
         self.calls: list[SlackCall] = []
         self.views: dict[str, dict[str, Any]] = {}
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
-        self.used_triggers: set[str] = set()
+        self.channels = channels
+        self.triggers = Triggers(trigger_ttl_seconds)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._ids = itertools.count(1)
@@ -170,6 +169,7 @@ class SlackStandIn:
     def origin(self) -> str:
         assert self._server is not None
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an IPv4 address (bytes only for a Unix socket)
         return f"http://{host}:{port}"
 
     @property
@@ -323,17 +323,29 @@ class SlackStandIn:
         }
 
     def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        trigger = args.get("trigger_id")
-        if not trigger:
-            raise SlackError("invalid_arguments", detail="trigger_id is required")
-        if trigger in self.used_triggers:
-            raise SlackError("expired_trigger_id")
         view = self._view_arg(args)
-        self.used_triggers.add(trigger)
+        self.triggers.exchange(args.get("trigger_id"))
         return {"view": self._store_view(f"V{next(self._ids):08d}", view)}
 
     def _m_views_push(self, args: dict[str, Any]) -> dict[str, Any]:
-        return self._m_views_open(args)
+        """Onto the modal the interaction came from (for a made-up trigger: the latest open one)."""
+        view = self._view_arg(args)
+        issued = self.triggers.exchange(args.get("trigger_id"))
+        below = issued.view_id if issued else next(reversed(self.views), None)
+        if below is None or below not in self.views:
+            raise SlackError("not_found", detail="views.push needs a trigger from inside an open modal")
+        root = self.views[below].get("root_view_id") or below
+        if len([k for k, v in self.views.items() if (v.get("root_view_id") or k) == root]) >= VIEW_STACK_MAX:
+            raise SlackError("push_limit_reached")
+        pushed = {**view, "root_view_id": root, "previous_view_id": below}
+        return {"view": self._store_view(f"V{next(self._ids):08d}", pushed)}
+
+    def close_view(self, view_id: str) -> None:
+        """The person closed the modal: it and every view pushed onto it are gone."""
+        with self._changed:
+            root = self.views.get(view_id, {}).get("root_view_id") or view_id
+            for key in [k for k, v in self.views.items() if k == root or v.get("root_view_id") == root]:
+                del self.views[key]
 
     def _m_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
         view_id = args.get("view_id")
@@ -357,14 +369,21 @@ class SlackStandIn:
         return view
 
     def _store_view(self, view_id: str, view: dict[str, Any]) -> dict[str, Any]:
-        stored = {**view, "id": view_id, "hash": f"{time.time_ns()}.{next(self._ids)}"}
+        stack = {k: v for k, v in self.views.get(view_id, {}).items() if k.endswith("_view_id")}  # kept
+        stored = {**view, **stack, "id": view_id, "hash": f"{time.time_ns()}.{next(self._ids)}"}
         self.views[view_id] = stored
         return stored
+
+    def _member_of(self, channel: object) -> None:
+        """Public and private channels (C…, G…) need the bot invited; a DM or a user id does not."""
+        if self.channels is not None and str(channel).startswith(("C", "G")) and channel not in self.channels:
+            raise SlackError("not_in_channel")
 
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = args.get("channel")
         if not channel:
             raise SlackError("channel_not_found")
+        self._member_of(channel)
         validate_blocks(args.get("blocks"), args.get("text"))
         thread_ts = args.get("thread_ts")
         if thread_ts and (channel, thread_ts) not in self.messages:
@@ -378,6 +397,7 @@ class SlackStandIn:
         key = (args.get("channel"), args.get("ts"))
         if key not in self.messages:
             raise SlackError("message_not_found")
+        self._member_of(key[0])
         validate_blocks(args.get("blocks"), args.get("text"))
         self.messages[key] = {**self.messages[key], "text": args.get("text"), "blocks": args.get("blocks")}
         return {"channel": key[0], "ts": key[1], "message": self.messages[key]}
@@ -385,6 +405,7 @@ class SlackStandIn:
     def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("channel") or not args.get("user"):
             raise SlackError("invalid_arguments", detail="channel and user are required")
+        self._member_of(args["channel"])
         validate_blocks(args.get("blocks"), args.get("text"))
         return {"message_ts": f"{1_700_000_000 + next(self._ts)}.000200"}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.deps import SlackDeps
 from bot.slack.flows.case_actions import Click, read_click
 
-Work = Callable[[SlackDeps, AsyncWebClient, Click], Awaitable[Any]]
+Work = Callable[[SlackDeps, AsyncWebClient, Click], Coroutine[Any, Any, Any]]
 
 
 async def acknowledge_and_hand_on(

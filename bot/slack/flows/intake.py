@@ -67,7 +67,7 @@ async def open_modal(
             view=blank_form(timezone, deps.catalog),
         )
     except SlackApiError as exc:
-        # expired_trigger_id: a duplicate delivery of a command whose modal is already open.
+        # exchanged_trigger_id: a duplicate delivery of a command whose modal is already open.
         log.warning("slack.intake_open_failed", error=exc.response.get("error"))
         return
     if known:

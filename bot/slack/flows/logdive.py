@@ -88,7 +88,11 @@ async def run_logdive(deps: SlackDeps, client: AsyncWebClient, click: Click) -> 
     deps.kick()
     started = f":mag: Log-dive for {label} started by <@{person.slack_id}>: finding the logs…"
     try:
-        posted = await client.chat_postMessage(channel=click.channel, thread_ts=click.thread_ts, text=started)
+        posted = (  # a click that names no channel (not on the case message) gets no progress message
+            await client.chat_postMessage(channel=click.channel, thread_ts=click.thread_ts, text=started)
+            if click.channel is not None
+            else None
+        )
     except SlackApiError as exc:
         log.warning("slack.logdive_post_failed", error=exc.response.get("error"))
         posted = None
