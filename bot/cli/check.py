@@ -22,7 +22,7 @@ from workflows.assessment import Assessment, Decision, Outcome
 from workflows.eligibility import evaluate
 from workflows.facts import DirectoryFacts
 from workflows.policy import Policy
-from workflows.request import LogDiveRequest
+from workflows.request import GITLAB_COM, LogDiveRequest
 
 _OUTCOME_STYLE = {
     Outcome.PASS: "green",
@@ -99,7 +99,7 @@ def _gather_facts(
         fail([Problem("", f"cannot reach GitLab at {url}: {detail}")], json_output=json_output)
     except (OSError, ValueError) as exc:  # the overrides file: missing or malformed
         fail([Problem("LOGDIVE_DIRECTORY_OVERRIDES", _first_line(exc))], json_output=json_output)
-    if facts.namespace is None:
+    if facts.namespace is None and request.gitlab_instance == GITLAB_COM:  # else the instance rule answers
         fail(
             [
                 Problem(
