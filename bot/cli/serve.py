@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import sys
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -29,7 +27,6 @@ from bot.slack import log_safety
 if TYPE_CHECKING:
     from types import FrameType
 
-    import uvicorn
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
 
@@ -144,20 +141,6 @@ async def _run_socket_mode(runtime: Runtime, bolt: AsyncApp, app_token: str) -> 
         await runtime.work.close()
 
 
-def _stopping_cleanly(server: type[uvicorn.Server]) -> type[uvicorn.Server]:
-    """One rule for `serve` and `socket`: SIGTERM or SIGINT is a clean stop, exit 0. (uvicorn re-raises
-    the signal once it has shut down, which made SIGTERM exit 143.)"""
-
-    class Server(server):  # type: ignore[misc,valid-type]
-        @contextlib.contextmanager
-        def capture_signals(self) -> Iterator[None]:
-            with super().capture_signals():
-                yield
-                self._captured_signals.clear()
-
-    return Server
-
-
 def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
@@ -168,13 +151,13 @@ def register(app: typer.Typer) -> None:
         SIGTERM or SIGINT stops it within 10 s; outbox items not started stay pending for the next process."""
         import uvicorn
 
-        from bot.server import create_server
+        from bot.server import CleanStopServer, create_server
 
         settings = _settings_for("serve")
         upgrade(settings.database_url)
         runtime = Runtime(settings)
 
-        class Server(_stopping_cleanly(uvicorn.Server)):  # type: ignore[misc]
+        class Server(CleanStopServer):
             def handle_exit(self, sig: int, frame: FrameType | None) -> None:
                 runtime.request_stop()  # at once: the tick winds down while uvicorn closes connections
                 super().handle_exit(sig, frame)
