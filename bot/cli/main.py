@@ -18,7 +18,6 @@ import typer
 from typer.core import TyperGroup
 
 from bot.cli.output import Problem, fail
-from bot.settings import SettingsError, get_settings
 
 _ARGS = "logdive.args"
 _HELP = frozenset({"--help", "-h"})
@@ -75,9 +74,12 @@ class _CheckedSettings(TyperGroup):
 
     def invoke(self, ctx: typer.Context) -> Any:
         args = ctx.meta.get(_ARGS, [])
+        if not _HELP.isdisjoint(args):  # help reads no settings
+            return super().invoke(ctx)
+        from bot.settings import SettingsError, get_settings
+
         try:
-            if _HELP.isdisjoint(args):
-                get_settings().load_policy()
+            get_settings().load_policy()
             return super().invoke(ctx)
         except SettingsError as exc:
             fail([Problem(exc.setting, exc.message)], json_output="--json" in args)
