@@ -2,7 +2,9 @@
 
 `run()` imports only the module behind the command being run: `logdive check` does not pay for the
 Slack app, the artefact vault or the extractor (with all of them, start-up took 2.5 s of CPU).
-`--help`, or a command not listed below, loads them all. `from bot.cli.main import app` is the full CLI.
+`--help`, or a command not listed below, loads them all, which is cheap: each command module imports its
+heavy libraries (Slack, GitLab, the database, the vault, the extractor) inside the commands, when they run,
+so help imports none of them (tests/cli/test_lazy_help.py). `from bot.cli.main import app` is the full CLI.
 
 Before any command runs, the settings and the policy are loaded: a problem with either is one line naming
 the setting and what it allows, exit 2, whichever command was asked for (`--help` still works).
