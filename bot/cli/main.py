@@ -76,14 +76,17 @@ class _CheckedSettings(TyperGroup):
 
     def invoke(self, ctx: typer.Context) -> Any:
         args = ctx.meta.get(_ARGS, [])
-        if not _HELP.isdisjoint(args):  # help reads no settings
-            return super().invoke(ctx)
-        from bot.settings import SettingsError, get_settings
-
         try:
-            get_settings().load_policy()
+            if _HELP.isdisjoint(args):  # help reads no settings (and imports none of their libraries)
+                from bot.settings import get_settings
+
+                get_settings().load_policy()
             return super().invoke(ctx)
-        except SettingsError as exc:
+        except Exception as exc:
+            from bot.settings import SettingsError
+
+            if not isinstance(exc, SettingsError):
+                raise
             fail([Problem(exc.setting, exc.message)], json_output="--json" in args)
 
 
