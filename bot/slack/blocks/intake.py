@@ -38,7 +38,7 @@ _INSTANCES = {
     f.SELF_MANAGED: Option(
         value=f.SELF_MANAGED,
         text="Self-managed (its own GitLab instance)",
-        description="Refused: that instance's administrators hold its logs.",
+        description="Give its URL below.",
     ),
 }
 _CONFIRMED = Option(
