@@ -12,12 +12,14 @@ Slack's requests are answered on the event loop as soon as the listener acknowle
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
+import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from starlette.applications import Starlette
@@ -208,3 +210,14 @@ def create_server(runtime: Runtime) -> Any:
         paths,
     )
     return _Measured(limited, paths)
+
+
+class CleanStopServer(uvicorn.Server):
+    """One rule for `serve`, `socket` and `demo`: SIGTERM or SIGINT is a clean stop, exit 0. (uvicorn
+    re-raises the signal once it has shut down, which made SIGTERM exit 143.)"""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            yield
+            self._captured_signals.clear()

@@ -447,7 +447,14 @@ def decide(results: tuple[RuleResult, ...]) -> Decision:
 def evaluate(request: LogDiveRequest, facts: DirectoryFacts, policy: Policy, now: datetime) -> Assessment:
     """Every rule's verdict, the decision, and (when it can go ahead) the route it would take."""
     as_utc(now)  # reject a naive `now` before any rule reads it
-    results = tuple(rule(request, facts, policy, now) for rule in RULES)
+    # A self-managed instance is answered by its rule alone: the others read GitLab.com's directory, which
+    # knows nothing of that instance (and is not asked: bot/gitlab/directory.py).
+    gate = instance(request, facts, policy, now)
+    results = (
+        (gate,)
+        if gate.outcome is Outcome.FAIL
+        else tuple(rule(request, facts, policy, now) for rule in RULES)
+    )
     decision = decide(results)
     chosen: Route | None = None
     notes: tuple[str, ...] = ()

@@ -17,25 +17,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
-from sqlmodel import Session
 
-from bot.artefacts import retention, rotation, service
-from bot.artefacts.errors import ArtefactNotFound, ArtefactRefused
-from bot.artefacts.keys import KeyConfigError, UnknownKey, generate_entry
-from bot.artefacts.store import LocalDirectoryStore
-from bot.artefacts.vault import Vault
-from bot.cases import CaseNotFound, case_label, parse_case_label
 from bot.cli.output import Problem, fail, plain, print_json, ready_database, stderr, stdout
-from bot.clock import parse_moment, utc_now
-from bot.db.engine import session_scope
-from bot.logs import configure_logging
-from bot.settings import get_settings
+from bot.clock import utc_now
 from workflows.retention import ArtefactKind
 from workflows.states import Role
+
+if TYPE_CHECKING:  # the vault and the database are imported when a command runs, not for `--help`
+    from sqlmodel import Session
+
+    from bot.artefacts.vault import Vault
 
 REFUSED = 1
 OPERATOR_ROLES = frozenset({Role.SYSTEM})  # the host's operator acts as Logdive itself, never as a person
@@ -64,6 +59,11 @@ def register(app: typer.Typer) -> None:
         name: Annotated[str | None, typer.Option("--name", help="Default: the file's name.")] = None,
     ) -> None:
         """Store a file on a case as the operator (e.g. a diagnostic file): sealed at once, unreviewed."""
+        from bot.artefacts import service
+        from bot.cases import case_label
+        from bot.db.engine import session_scope
+        from bot.settings import get_settings
+
         number = _case(case_id)
         data = _read_input(file)
         with _handled():
@@ -91,6 +91,10 @@ def register(app: typer.Typer) -> None:
     @artefacts_app.command("list")
     def list_command(case_id: CaseArg, json_output: JsonFlag = False) -> None:
         """A case's artefacts: kind, checksum, review, expiry (nothing is decrypted)."""
+        from bot.artefacts import service
+        from bot.cases import case_label
+        from bot.db.engine import session_scope
+
         number = _case(case_id, json_output)
         with _handled(json_output):
             url = ready_database(json_output)
@@ -122,6 +126,8 @@ def register(app: typer.Typer) -> None:
     @artefacts_app.command("read")
     def read_command(artefact_id: ArtefactArg, out: OutOption) -> None:
         """Decrypt an artefact to a file as the operator (the read is recorded on the case)."""
+        from bot.artefacts import service
+
         with _writing(out) as (write, session, vault):
             write(
                 service.read_artefact(
@@ -136,6 +142,10 @@ def register(app: typer.Typer) -> None:
         json_output: JsonFlag = False,
     ) -> None:
         """Delete every artefact whose retention has run out (the scheduler sweep does this too)."""
+        from bot.artefacts import retention
+        from bot.artefacts.store import LocalDirectoryStore
+        from bot.settings import get_settings
+
         moment = _moment(now, "--now") if now else utc_now()
         with _handled(json_output):
             url = ready_database(json_output)
@@ -148,6 +158,8 @@ def register(app: typer.Typer) -> None:
     @keys_app.command("rotate")
     def rotate_command() -> None:
         """Re-seal every artefact under the current (first) key; then older keys can be retired."""
+        from bot.artefacts import rotation
+
         with _handled():
             url, vault = ready_database(False), _vault()
             report = rotation.rotate_keys(url, vault, actor=f"cli:{_operator()}", now=utc_now())
@@ -162,6 +174,8 @@ def register(app: typer.Typer) -> None:
         key_id: Annotated[str, typer.Option("--id", help="The new key's id, e.g. the month.")] = "",
     ) -> None:
         """Print a new `keyid:base64key` entry: put it first in LOGDIVE_ARTEFACT_KEY, then rotate."""
+        from bot.artefacts.keys import generate_entry
+
         with _handled():
             entry = generate_entry(key_id or f"{utc_now():%Y-%m}")
         sys.stdout.write(entry + "\n")  # the one thing this command prints, for a secret store
@@ -176,6 +190,12 @@ def register(app: typer.Typer) -> None:
 @contextmanager
 def _handled(json_output: bool = False) -> Iterator[None]:
     """Every failure a person can cause becomes one clear line and an exit code, never a traceback."""
+    from bot.artefacts.errors import ArtefactNotFound, ArtefactRefused
+    from bot.artefacts.keys import KeyConfigError, UnknownKey
+    from bot.cases import CaseNotFound
+    from bot.logs import configure_logging
+    from bot.settings import get_settings
+
     settings = get_settings()
     # Log lines go to stderr as JSON; a terminal user sees them only when they asked for a level.
     configure_logging(settings.log_level if "log_level" in settings.model_fields_set else "ERROR")
@@ -196,6 +216,8 @@ def _handled(json_output: bool = False) -> Iterator[None]:
 @contextmanager
 def _writing(out: Path) -> Iterator[tuple[Callable[[bytes], None], Session, Vault]]:
     """A unit of work with the vault and a writer of the new file `out` (gone if the unit fails)."""
+    from bot.db.engine import session_scope
+
     with _handled():
         url, vault = ready_database(False), _vault()
         _check_new(out)
@@ -204,6 +226,8 @@ def _writing(out: Path) -> Iterator[tuple[Callable[[bytes], None], Session, Vaul
 
 
 def _case(text: str, json_output: bool = False) -> int:
+    from bot.cases import parse_case_label
+
     try:
         return parse_case_label(text)
     except ValueError as exc:
@@ -211,6 +235,8 @@ def _case(text: str, json_output: bool = False) -> int:
 
 
 def _moment(text: str, option: str) -> datetime:
+    from bot.clock import parse_moment
+
     try:
         return parse_moment(text)
     except ValueError as exc:
@@ -218,6 +244,9 @@ def _moment(text: str, option: str) -> datetime:
 
 
 def _vault() -> Vault:
+    from bot.artefacts.vault import Vault
+    from bot.settings import get_settings
+
     return Vault.from_settings(get_settings())
 
 

@@ -8,20 +8,16 @@ schema several `serve` replicas share): on a database that is missing or behind,
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from bot import outbox
-from bot.artefacts.service import artefact_summaries
-from bot.cadence_service import clock_state, is_overdue
-from bot.cases import CaseNotFound, case_events, case_label, get_case, list_cases, parse_case_label
 from bot.cli.output import Problem, fail, plain, print_json, ready_database, stdout
-from bot.clock import utc_now
-from bot.db.engine import session_scope
-from bot.db.models import Case, CaseEvent
+
+if TYPE_CHECKING:  # the database side is imported when a command runs, not for `--help`
+    from bot.db.models import Case, CaseEvent
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 
@@ -41,6 +37,10 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Open cases, newest first (--all: every case), with when the next customer update is due."""
+        from bot.cases import list_cases
+        from bot.clock import utc_now
+        from bot.db.engine import session_scope
+
         url = ready_database(json_output)
         now = utc_now()
         with session_scope(url) as session:
@@ -86,6 +86,12 @@ def register(app: typer.Typer) -> None:
         json_output: JsonFlag = False,
     ) -> None:
         """One case: its state, scope, owner, cadence, SIRT issue and event log."""
+        from bot import outbox
+        from bot.artefacts.service import artefact_summaries
+        from bot.cases import CaseNotFound, case_events, case_label, get_case, parse_case_label
+        from bot.clock import utc_now
+        from bot.db.engine import session_scope
+
         try:
             number = parse_case_label(case_id)
         except ValueError as exc:
@@ -136,6 +142,9 @@ def _iso(moment: Any) -> str | None:
 
 
 def _summary(case: Case, now: datetime) -> dict[str, Any]:
+    from bot.cadence_service import clock_state, is_overdue
+    from bot.cases import case_label
+
     return {
         "id": case_label(case.id or 0),
         "number": case.id,

@@ -6,23 +6,21 @@ Exit 0 eligible; 1 not eligible, needs a re-scope or an exception; 2 bad input (
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from bot.cli.output import Problem, fail, plain, print_json, stdout
-from bot.cli.request_file import read_request
-from bot.clock import parse_moment, utc_now
-from bot.gitlab.directory import DirectoryUnavailable, directory_from_settings
-from bot.logs import configure_logging
-from bot.settings import Settings, get_settings
 from workflows.assessment import Assessment, Decision, Outcome
-from workflows.eligibility import evaluate
-from workflows.facts import DirectoryFacts
-from workflows.policy import Policy
-from workflows.request import LogDiveRequest
+from workflows.request import GITLAB_COM
+
+if TYPE_CHECKING:  # the command imports the rest when it runs: `logdive check --help` needs none of it
+    from bot.settings import Settings
+    from workflows.facts import DirectoryFacts
+    from workflows.policy import Policy
+    from workflows.request import LogDiveRequest
 
 _OUTCOME_STYLE = {
     Outcome.PASS: "green",
@@ -55,6 +53,12 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Eligibility and routing for a request file, rule by rule (exit 0 eligible, 1 not, 2 bad input)."""
+        from bot.cli.request_file import read_request
+        from bot.clock import parse_moment, utc_now
+        from bot.logs import configure_logging
+        from bot.settings import get_settings
+        from workflows.eligibility import evaluate
+
         settings = get_settings()
         # A one-shot command speaks through its own output; library chatter only when asked for.
         configure_logging(settings.log_level if "log_level" in settings.model_fields_set else "ERROR")
@@ -91,6 +95,8 @@ def assessment_json(assessment: Assessment) -> dict[str, Any]:
 def _gather_facts(
     settings: Settings, policy: Policy, request: LogDiveRequest, *, json_output: bool
 ) -> DirectoryFacts:
+    from bot.gitlab.directory import DirectoryUnavailable, directory_from_settings
+
     url = settings.gitlab_url
     try:
         facts = directory_from_settings(settings, limits=policy.eligibility).facts_for(request)
@@ -99,7 +105,7 @@ def _gather_facts(
         fail([Problem("", f"cannot reach GitLab at {url}: {detail}")], json_output=json_output)
     except (OSError, ValueError) as exc:  # the overrides file: missing or malformed
         fail([Problem("LOGDIVE_DIRECTORY_OVERRIDES", _first_line(exc))], json_output=json_output)
-    if facts.namespace is None:
+    if facts.namespace is None and request.gitlab_instance == GITLAB_COM:  # else the instance rule answers
         fail(
             [
                 Problem(

@@ -5,9 +5,6 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from bot.db.engine import upgrade
-from bot.settings import get_settings
-
 
 def register(app: typer.Typer) -> None:
     db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
@@ -15,6 +12,9 @@ def register(app: typer.Typer) -> None:
     @db_app.command("upgrade")
     def upgrade_command() -> None:
         """Apply every pending migration (SQLite and PostgreSQL alike)."""
+        from bot.db.engine import upgrade
+        from bot.settings import get_settings
+
         settings = get_settings()
         upgrade(settings.database_url)
         Console(stderr=True).print("[green]database is up to date[/green]")

@@ -17,39 +17,25 @@ import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.extract_case import (
-    closing_client,
-    failures,
-    operator,
-    retention_policy,
-    told_sealed,
-    vault_for_case,
-)
-from bot.cli.extract_view import RichProgress, counts_table, inputs_table, summary_tables
 from bot.cli.output import Problem, fail, ready_database, stderr, stdout
 from bot.cli.output import plain as plain_text
-from bot.cli.request_file import read_request
 from bot.clock import parse_moment, utc_now
-from bot.extract.identities import ResolutionFailed, resolve_known_ids
-from bot.extract.job import ExtractJob, copy_private, run_case_extract, spec_for, write_record
-from bot.extract.outputs import dropped_of
-from bot.extract.run import ExtractionResult, run_extraction
-from bot.extract.sealing import outputs_for
 from bot.extract.sources import Source, SourceError, expand, expand_existing, for_window
 from bot.settings import get_settings
 from workflows.assessment import Route
 from workflows.request import LogDiveRequest
-from workflows.routing import route as route_request
-from workflows.tenancy import KnownIds
+
+if TYPE_CHECKING:  # the extractor, the vault and GitLab are imported when it runs, not for `--help`
+    from bot.cli.extract_view import RichProgress
+    from bot.extract.job import ExtractJob
+    from bot.extract.run import ExtractionResult
+    from workflows.tenancy import KnownIds
 
 _CASE_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-
-
-_Case = ExtractJob
 
 
 def register(app: typer.Typer) -> None:
@@ -109,6 +95,18 @@ def extract(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no tables.")] = False,
 ) -> None:
     """The log-dive: a case's entries from GitLab JSON logs, redacted; Support gets aggregates only."""
+    from bot.cli.extract_case import (
+        closing_client,
+        failures,
+        operator,
+        retention_policy,
+        told_sealed,
+        vault_for_case,
+    )
+    from bot.cli.extract_view import RichProgress
+    from bot.extract.job import run_case_extract
+    from bot.extract.sealing import outputs_for
+
     moment = _moment(now)
     specs = [case] if request_file is not None and case else []
     specs.extend(logfiles or [])
@@ -153,6 +151,10 @@ def _run_for_file(
     moment: datetime,
 ) -> ExtractionResult:
     """A --request run: the outputs as plain files (0600), nothing recorded anywhere."""
+    from bot.extract.job import copy_private, spec_for, write_record
+    from bot.extract.run import run_extraction
+    from bot.extract.sealing import outputs_for
+
     spec = spec_for(job, known, secret)
     with tempfile.TemporaryDirectory(prefix=".logdive-extract-") as private:
         outputs = outputs_for(job.label, job.route, Path(private))
@@ -171,7 +173,11 @@ def _run_for_file(
 
 
 # -- the case --------------------------------------------------------------------------------------------
-def _case_from_file(file: Path, label: str | None, route: Route | None, moment: datetime) -> _Case:
+def _case_from_file(file: Path, label: str | None, route: Route | None, moment: datetime) -> ExtractJob:
+    from bot.cli.request_file import read_request
+    from bot.extract.job import ExtractJob
+    from workflows.routing import route as route_request
+
     policy = get_settings().load_policy()
     request = read_request(str(file), policy.eligibility)
     if label is not None and not _CASE_LABEL.fullmatch(label):
@@ -180,13 +186,14 @@ def _case_from_file(file: Path, label: str | None, route: Route | None, moment: 
         label = "req-" + hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:10]
     if route is None:
         route, _notes = route_request(request, policy, moment)
-    return _Case(label, request, route)
+    return ExtractJob(label, request, route)
 
 
-def _case_from_store(case: str) -> _Case:
+def _case_from_store(case: str) -> ExtractJob:
     """A recorded case's own request and route, from DATABASE_URL (read-only)."""
     from bot import cases  # the database layer, only when a case id is given
     from bot.db.engine import session_scope
+    from bot.extract.job import ExtractJob
 
     try:
         number = cases.parse_case_label(case)
@@ -203,11 +210,11 @@ def _case_from_store(case: str) -> _Case:
             fail([Problem("CASE", f"{cases.case_label(number)} {why}: there is no scope to extract")])
         request = LogDiveRequest.model_validate(stored.request)
         stored_route = Route(stored.route)
-    return _Case(cases.case_label(number), request, stored_route, case_id=number)
+    return ExtractJob(cases.case_label(number), request, stored_route, case_id=number)
 
 
 # -- files -----------------------------------------------------------------------------------------------
-def _sources(specs: list[str], subject: _Case) -> list[Source]:
+def _sources(specs: list[str], subject: ExtractJob) -> list[Source]:
     """The files to read: those named, else LOGDIVE_LOG_SOURCES for the case's window."""
     try:
         if specs:
@@ -227,7 +234,7 @@ def _sources(specs: list[str], subject: _Case) -> list[Source]:
     return found
 
 
-def _output_paths(subject: _Case, out: Path | None) -> tuple[Path, ...]:
+def _output_paths(subject: ExtractJob, out: Path | None) -> tuple[Path, ...]:
     """Plain files: (entries, manifest) for Security; (summary,) for Support."""
     if subject.route is Route.SECURITY:
         entries = out or Path(f"{subject.label}-extract.jsonl")
@@ -246,8 +253,9 @@ def _output_paths(subject: _Case, out: Path | None) -> tuple[Path, ...]:
     return targets
 
 
-def _resolve(subject: _Case) -> KnownIds:
+def _resolve(subject: ExtractJob) -> KnownIds:
     """The people's and the scope's GitLab ids, from GITLAB_URL (a clear exit 2 when it cannot answer)."""
+    from bot.extract.identities import ResolutionFailed, resolve_known_ids
     from bot.gitlab.client import make_gitlab
     from bot.logs import configure_logging
 
@@ -260,7 +268,7 @@ def _resolve(subject: _Case) -> KnownIds:
         fail([Problem("GITLAB_URL", f"{exc}: the extract needs GitLab's ids for the case's people")])
 
 
-def _secret(subject: _Case, quiet: bool) -> bytes:
+def _secret(subject: ExtractJob, quiet: bool) -> bytes:
     secret = get_settings().pseudonym_secret  # a settings problem: one line, exit 2 (bot.cli.main)
     if secret is None and subject.route is Route.SECURITY and not quiet:
         stderr().print(
@@ -293,7 +301,10 @@ def _moment(now: str | None) -> datetime:
 
 
 # -- what a person sees ----------------------------------------------------------------------------------
-def _show(result: ExtractionResult, subject: _Case, plain: tuple[Path, ...] | None) -> None:
+def _show(result: ExtractionResult, subject: ExtractJob, plain: tuple[Path, ...] | None) -> None:
+    from bot.cli.extract_view import counts_table, inputs_table, summary_tables
+    from bot.extract.outputs import dropped_of
+
     console = stdout()
     console.print(inputs_table(result))
     console.print(counts_table("not kept", dropped_of(result)))

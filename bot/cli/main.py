@@ -2,7 +2,9 @@
 
 `run()` imports only the module behind the command being run: `logdive check` does not pay for the
 Slack app, the artefact vault or the extractor (with all of them, start-up took 2.5 s of CPU).
-`--help`, or a command not listed below, loads them all. `from bot.cli.main import app` is the full CLI.
+`--help`, or a command not listed below, loads them all, which is cheap: each command module imports its
+heavy libraries (Slack, GitLab, the database, the vault, the extractor) inside the commands, when they run,
+so help imports none of them (tests/cli/test_lazy_help.py). `from bot.cli.main import app` is the full CLI.
 
 Before any command runs, the settings and the policy are loaded: a problem with either is one line naming
 the setting and what it allows, exit 2, whichever command was asked for (`--help` still works).
@@ -18,7 +20,6 @@ import typer
 from typer.core import TyperGroup
 
 from bot.cli.output import Problem, fail
-from bot.settings import SettingsError, get_settings
 
 _ARGS = "logdive.args"
 _HELP = frozenset({"--help", "-h"})
@@ -77,10 +78,16 @@ class _CheckedSettings(TyperGroup):
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         args = ctx.meta.get(_ARGS, [])
         try:
-            if _HELP.isdisjoint(args):
+            if _HELP.isdisjoint(args):  # help reads no settings (and imports none of their libraries)
+                from bot.settings import get_settings
+
                 get_settings().load_policy()
             return super().invoke(ctx)
-        except SettingsError as exc:
+        except Exception as exc:
+            from bot.settings import SettingsError
+
+            if not isinstance(exc, SettingsError):
+                raise
             fail([Problem(exc.setting, exc.message)], json_output="--json" in args)
 
 

@@ -7,18 +7,15 @@ next tick of any `logdive serve` (or a `logdive sweep`) delivers them.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlmodel import col, select
 
-from bot import outbox
-from bot.cases import case_label, parse_case_label
 from bot.cli.output import Problem, fail, plain, print_json, ready_database, stdout
-from bot.clock import utc_now
-from bot.db.engine import session_scope
-from bot.db.models import OutboxItem
+
+if TYPE_CHECKING:  # the database side is imported when a command runs, not for `--help`
+    from bot.db.models import OutboxItem
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 CaseOption = Annotated[str | None, typer.Option("--case", metavar="ID", help="Only this case: LD-42 or 42.")]
@@ -37,6 +34,12 @@ def register(app: typer.Typer) -> None:
         json_output: JsonFlag = False,
     ) -> None:
         """Outbox items, oldest first: kind, status, attempts, next attempt and the last error."""
+        from sqlmodel import col, select
+
+        from bot import outbox
+        from bot.db.engine import session_scope
+        from bot.db.models import OutboxItem
+
         if status not in STATUSES:
             fail(
                 [Problem("--status", f"{status!r} is not one of {', '.join(STATUSES)}")],
@@ -79,6 +82,10 @@ def register(app: typer.Typer) -> None:
         json_output: JsonFlag = False,
     ) -> None:
         """Put parked items back in the queue with a fresh attempt count (all of them by default)."""
+        from bot import outbox
+        from bot.clock import utc_now
+        from bot.db.engine import session_scope
+
         if case is not None and item is not None:
             fail(
                 [Problem("--case/--item", "give one of them, or neither for every parked item")],
@@ -102,6 +109,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _case(text: str | None, json_output: bool) -> int | None:
+    from bot.cases import parse_case_label
+
     if text is None:
         return None
     try:
@@ -111,6 +120,8 @@ def _case(text: str | None, json_output: bool) -> int | None:
 
 
 def _row(item: OutboxItem) -> dict[str, Any]:
+    from bot.cases import case_label
+
     return {
         "id": item.id,
         "case": case_label(item.case_id) if item.case_id is not None else None,

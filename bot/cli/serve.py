@@ -3,35 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import sys
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from bot.clock import fixed, parse_moment, utc_now
-from bot.db.engine import upgrade
-from bot.logs import configure_logging, get_logger
-from bot.runtime import (
-    InvalidSetting,
-    MissingSettings,
-    Runtime,
-    advisories,
-    check_settings,
-    freeze_start_up_heap,
-)
-from bot.settings import Settings, get_settings
-from bot.slack import log_safety
+from bot.logs import get_logger
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the bot itself is imported when a command runs, not for `--help`
     from types import FrameType
 
-    import uvicorn
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.runtime import Runtime
+    from bot.settings import Settings
 
 err = Console(stderr=True)
 log = get_logger(__name__)
@@ -60,6 +48,11 @@ class AppTokenRefused(Exception):
 
 
 def _settings_for(mode: str) -> Settings:
+    from bot.logs import configure_logging
+    from bot.runtime import InvalidSetting, MissingSettings, advisories, check_settings
+    from bot.settings import get_settings
+    from bot.slack import log_safety
+
     settings = get_settings()
     try:
         check_settings(settings, mode)
@@ -112,6 +105,8 @@ async def _run_socket_mode(runtime: Runtime, bolt: AsyncApp, app_token: str) -> 
     """Serve Socket Mode until SIGTERM or SIGINT, then close the websocket and let handed-on work finish."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+    from bot.runtime import freeze_start_up_heap
+
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     assert main is not None
@@ -144,20 +139,6 @@ async def _run_socket_mode(runtime: Runtime, bolt: AsyncApp, app_token: str) -> 
         await runtime.work.close()
 
 
-def _stopping_cleanly(server: type[uvicorn.Server]) -> type[uvicorn.Server]:
-    """One rule for `serve` and `socket`: SIGTERM or SIGINT is a clean stop, exit 0. (uvicorn re-raises
-    the signal once it has shut down, which made SIGTERM exit 143.)"""
-
-    class Server(server):  # type: ignore[misc,valid-type]
-        @contextlib.contextmanager
-        def capture_signals(self) -> Iterator[None]:
-            with super().capture_signals():
-                yield
-                self._captured_signals.clear()
-
-    return Server
-
-
 def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
@@ -168,13 +149,15 @@ def register(app: typer.Typer) -> None:
         SIGTERM or SIGINT stops it within 10 s; outbox items not started stay pending for the next process."""
         import uvicorn
 
-        from bot.server import create_server
+        from bot.db.engine import upgrade
+        from bot.runtime import Runtime, freeze_start_up_heap
+        from bot.server import CleanStopServer, create_server
 
         settings = _settings_for("serve")
         upgrade(settings.database_url)
         runtime = Runtime(settings)
 
-        class Server(_stopping_cleanly(uvicorn.Server)):  # type: ignore[misc]
+        class Server(CleanStopServer):
             def handle_exit(self, sig: int, frame: FrameType | None) -> None:
                 runtime.request_stop()  # at once: the tick winds down while uvicorn closes connections
                 super().handle_exit(sig, frame)
@@ -198,6 +181,9 @@ def register(app: typer.Typer) -> None:
     def socket() -> None:
         """Run the same bot over Slack Socket Mode (SLACK_APP_TOKEN); no public URL needed.
         SIGTERM or SIGINT stops it cleanly (exit 0); an app-level token Slack refuses ends it (exit 2)."""
+        from bot.db.engine import upgrade
+        from bot.runtime import Runtime
+
         settings = _settings_for("socket")
         upgrade(settings.database_url)
         runtime = Runtime(settings)
@@ -225,6 +211,10 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """One scheduler tick (outbox, reminders, retention), for cron."""
+        from bot.clock import fixed, parse_moment, utc_now
+        from bot.db.engine import upgrade
+        from bot.runtime import Runtime
+
         settings = _settings_for("sweep")
         try:
             clock = fixed(parse_moment(now)) if now else utc_now

@@ -36,7 +36,7 @@ from bot.settings import Settings
 from workflows.errors import check_scope_size
 from workflows.facts import OWNER_ACCESS_LEVEL, DirectoryFacts, NamespaceFacts, ResourceFacts
 from workflows.policy import EligibilityPolicy
-from workflows.request import LogDiveRequest
+from workflows.request import GITLAB_COM, LogDiveRequest
 
 log = get_logger(__name__)
 
@@ -44,6 +44,10 @@ T = TypeVar("T")
 _MISSING = object()
 _USER_IDS_PER_CALL = 100  # keeps the members/all URL short; one page of per_page=100 each
 _CACHE_PURGE_AT = 10_000
+
+
+# What GitLab.com's directory knows of a request about another instance: nothing.
+NOT_ON_GITLAB_COM = DirectoryFacts(namespace=None, requester_exists=False, requester_access_level=None)
 
 
 class DirectoryUnavailable(RuntimeError):
@@ -104,7 +108,11 @@ class GitLabDirectory:
     def facts_for(self, request: LogDiveRequest) -> DirectoryFacts:
         """Everything the eligibility policy needs to know from GitLab about `request`.
 
-        ScopeTooLarge, before any look-up, if it names more than the policy's hard caps allow."""
+        ScopeTooLarge, before any look-up, if it names more than the policy's hard caps allow. A request
+        about a self-managed instance gets no facts and no look-up: GitLab.com knows nothing of its
+        namespaces and users, and the `instance` rule refuses it whatever they are."""
+        if request.gitlab_instance != GITLAB_COM:
+            return NOT_ON_GITLAB_COM
         too_wide = check_scope_size(request, self._limits)
         if too_wide:
             raise ScopeTooLarge("; ".join(f"{e} (allowed: {e.allowed})" for e in too_wide))

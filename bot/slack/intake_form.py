@@ -14,9 +14,12 @@ from pydantic import ValidationError
 
 from bot.slack import view_state
 from workflows.catalog import Catalog
-from workflows.request import REQUEST_RULE, LogDiveRequest
+from workflows.request import GITLAB_COM, REQUEST_RULE, LogDiveRequest
 
 NAMESPACE = "customer_namespace"
+INSTANCE_KIND = "gitlab_instance_kind"  # GitLab.com or self-managed
+INSTANCE = "gitlab_instance"  # the self-managed instance's URL
+ON_GITLAB_COM, SELF_MANAGED = "gitlab_com", "self_managed"  # the values of INSTANCE_KIND's options
 CONTACT = "requester_username"
 TICKET = "ticket_reference"
 WINDOW_START = "window_start"
@@ -43,6 +46,8 @@ _BLOCK_FOR_LOCATION: dict[tuple[str, ...], str] = {
 }
 _FIELD_BLOCKS = {
     NAMESPACE,
+    INSTANCE_KIND,
+    INSTANCE,
     CONTACT,
     TICKET,
     EVENT_TYPES,
@@ -52,6 +57,7 @@ _FIELD_BLOCKS = {
     SCOPE_COST,
     DESCRIPTION,
 }
+INSTANCE_ERROR = "Not a GitLab instance's address: e.g. https://gitlab.example.com."
 ERROR_TEXT_LIMIT = 150  # Slack shows these under the field; keep them to a line or two
 _SPLIT = re.compile(r"[\s,;]+")
 _HOURS = re.compile(r"\d{1,15}(\.\d{1,17})?(e[+-]?\d{1,3})?")  # what hours_value writes, and no more
@@ -93,6 +99,23 @@ def _accepted_hours(values: Mapping[str, Any]) -> tuple[float | None, str | None
     return None, "Not an offered figure: untick the box and tick it again, or narrow the scope."
 
 
+def _instance(values: Mapping[str, Any], errors: dict[str, str]) -> tuple[str, bool]:
+    """The request's `gitlab_instance` (GitLab.com, or the URL given), and whether self-managed was picked.
+    A URL beside GitLab.com, or self-managed without one, is an error: neither guess is safe."""
+    kind, url = _selected(values, INSTANCE_KIND), _text(values, INSTANCE)
+    if kind == [SELF_MANAGED]:
+        if not url:
+            errors[INSTANCE] = (
+                "Required for a self-managed instance: its URL, e.g. https://gitlab.example.com."
+            )
+        return url or GITLAB_COM, True
+    if kind != [ON_GITLAB_COM]:
+        errors[INSTANCE_KIND] = "Choose GitLab.com or a self-managed instance."
+    elif url:
+        errors[INSTANCE] = "Only for a self-managed instance: choose it above, or leave this empty."
+    return GITLAB_COM, False
+
+
 def read_submission(
     values: Mapping[str, Any], catalog: Catalog
 ) -> tuple[LogDiveRequest | None, dict[str, str]]:
@@ -110,6 +133,7 @@ def read_submission(
     accepted_hours, error = _accepted_hours(values)
     if error:
         errors[SCOPE_COST] = error
+    instance, self_managed = _instance(values, errors)
     raw = {
         "customer_namespace": _text(values, NAMESPACE),
         "requester_username": _text(values, CONTACT),
@@ -126,6 +150,7 @@ def read_submission(
         "paid_plan_confirmed": _selected(values, PAID_PLAN) == ["confirmed"],
         "scope_cost_accepted_hours": accepted_hours,
         "description": _text(values, DESCRIPTION),
+        "gitlab_instance": instance,
     }
     for block in (NAMESPACE, CONTACT):
         if not raw[block]:
@@ -134,8 +159,11 @@ def read_submission(
         request = LogDiveRequest.model_validate(raw)
     except ValidationError as exc:
         for detail in exc.errors():
-            errors.setdefault(block_for(detail["loc"]), _message(detail))
+            block = block_for(detail["loc"])
+            errors.setdefault(block, INSTANCE_ERROR if block == INSTANCE else _message(detail))
         return None, {k: v[:ERROR_TEXT_LIMIT] for k, v in errors.items()}
+    if self_managed and request.gitlab_instance == GITLAB_COM:
+        errors.setdefault(INSTANCE, "GitLab.com is not self-managed: choose GitLab.com above.")
     if errors:
         return None, {k: v[:ERROR_TEXT_LIMIT] for k, v in errors.items()}
     return request, {}

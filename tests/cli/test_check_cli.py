@@ -199,3 +199,28 @@ def test_gitlab_unreachable_exits_2_without_leaking_the_token(check: Any, gitlab
     assert f"cannot reach GitLab at {gitlab.url}" in failing.stderr and "503" in failing.stderr
     assert json.loads(failing.stdout)["errors"][0]["message"].startswith("cannot reach GitLab")
     assert gitlab.token not in failing.stdout + failing.stderr
+
+
+def test_a_self_managed_instance_is_answered_by_its_rule_without_asking_gitlab(
+    check: Any, gitlab: GitLabStandIn
+) -> None:
+    # A namespace and users GitLab.com has never heard of: a customer of their own instance.
+    request = _request(
+        gitlab_instance="https://gitlab.acme.internal/acme/",
+        customer_namespace="acme-internal",
+        requester_username="root",
+        resources={"projects": ["acme-internal/api"], "users": ["ops"]},
+    )
+    result, rules = _refused(check, request)
+    assert result["decision"] == "ineligible" and result["route"] is None
+    assert list(rules) == ["instance"]  # the rules that read GitLab.com's directory have nothing to say
+    assert rules["instance"]["outcome"] == "fail" and "gitlab.acme.internal" in rules["instance"]["reason"]
+    assert "administrators of gitlab.acme.internal hold its logs" in rules["instance"]["remedy"]
+    human = check(request)
+    assert human.returncode == 1 and "decision: ineligible" in human.stdout
+    assert "administrators of gitlab.acme.internal" in " ".join(human.stdout.split())
+    assert gitlab.requests == []  # no look-up at all, not even of the namespace
+    # The same request about GitLab.com is still bad input naming the namespace, after a look-up.
+    done = check(_request(customer_namespace="acme-internal", requester_username="root", resources={}))
+    assert done.returncode == 2 and "customer_namespace" in done.stdout + done.stderr
+    assert gitlab.requests_to("/namespaces/")

@@ -61,6 +61,8 @@ def intake_values(now: float, namespace: str = "acme-corp", owner: str = "alice-
 
     values: dict[str, dict[str, Any]] = {
         "customer_namespace": text(namespace),
+        "gitlab_instance_kind": {"type": "radio_buttons", "selected_option": option("gitlab_com")},
+        "gitlab_instance": text(None),
         "requester_username": text(owner),
         "ticket_reference": text("ZD-100"),
         "window_start": {"type": "datetimepicker", "selected_date_time": int(now - 4 * 86400)},

@@ -52,6 +52,8 @@ USERS = {
 # The intake form's fields, by block id: where Slack shows a field's error.
 INTAKE_BLOCKS = {
     "customer_namespace",
+    "gitlab_instance_kind",
+    "gitlab_instance",
     "requester_username",
     "ticket_reference",
     "window_start",
@@ -122,6 +124,8 @@ class FactsDirectory:
 def form_values(
     *,
     namespace: str = "acme-corp",
+    instance: str = "",
+    self_managed: bool = False,
     contact: str = "alice-acme",
     ticket: str = "ZD-1",
     start: datetime | None = None,
@@ -149,6 +153,14 @@ def form_values(
     return dict(
         [
             one("customer_namespace", text(namespace)),
+            one(
+                "gitlab_instance_kind",
+                {
+                    "type": "radio_buttons",
+                    "selected_option": {"value": "self_managed" if self_managed else "gitlab_com"},
+                },
+            ),
+            one("gitlab_instance", text(instance)),
             one("requester_username", text(contact)),
             one("ticket_reference", text(ticket)),
             one("window_start", {"type": "datetimepicker", "selected_date_time": int(start.timestamp())}),

@@ -42,6 +42,8 @@ def test_a_self_managed_instance_is_refused_with_its_remedy(given: str, host: st
     assert result.remedy is not None and f"administrators of {host} hold its logs" in result.remedy
     assert "Legal" not in result.remedy
     assert assessment.decision is Decision.INELIGIBLE and assessment.route is None
+    # Answered by this rule alone: the others would read GitLab.com's directory, which has no say.
+    assert [r.id for r in assessment.rules] == ["instance"]
     assert eligibility.TITLES["instance"] == "GitLab.com"
 
 

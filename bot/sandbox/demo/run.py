@@ -21,7 +21,7 @@ from bot.runtime import Runtime
 from bot.sandbox.demo.page import Demo, DemoClock
 from bot.sandbox.demo.workspace import Workspace
 from bot.sandbox.demo.world import World, start_world
-from bot.server import create_server
+from bot.server import CleanStopServer, create_server
 
 DEMO_PREFIX = "/demo"
 
@@ -56,7 +56,8 @@ class Sandbox:
         return f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"  # noqa: S104
 
     def serve(self) -> None:
-        """Serve until Ctrl-C or SIGTERM; the stand-ins and the temporary directory go with it."""
+        """Serve until Ctrl-C or SIGTERM (either: exit 0); the stand-ins and the temporary directory go with
+        it."""
         self.runtime.start()
         try:
             self.server.run(sockets=[self.sock])
@@ -99,7 +100,7 @@ def build(*, host: str, port: int, sweep_hours: float, clock: Callable[[], Any] 
     )
     page = Starlette(routes=demo.routes())
     app = _DemoBeside(create_server(runtime), page)
-    server = uvicorn.Server(
+    server = CleanStopServer(
         uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=5)
     )
     return Sandbox(world, runtime, demo, server, sock, directory)

@@ -23,7 +23,7 @@ from bot.slack import intake_form as f
 from bot.slack.blocks.limits import MODAL_MAX_BLOCKS, OPTION_TEXT, OPTION_VALUE, clip
 from bot.slack.escape import escape_mrkdwn
 from workflows.catalog import Catalog
-from workflows.request import LogDiveRequest
+from workflows.request import GITLAB_COM, LogDiveRequest
 
 INTAKE_CALLBACK = "intake"
 MAX_EVENT_TYPES = 50  # far above the policy's maximum: the policy, not the widget, says what is too many
@@ -32,6 +32,14 @@ _YES, _NO = Option(value="yes", text="Yes"), Option(value="no", text="No")
 _SOURCES = {
     "application": Option(value="application", text="Application logs"),
     "access": Option(value="access", text="Access (HTTP request) logs"),
+}
+_INSTANCES = {
+    f.ON_GITLAB_COM: Option(value=f.ON_GITLAB_COM, text="GitLab.com"),
+    f.SELF_MANAGED: Option(
+        value=f.SELF_MANAGED,
+        text="Self-managed (its own GitLab instance)",
+        description="Give its URL below.",
+    ),
 }
 _CONFIRMED = Option(
     value="confirmed",
@@ -77,6 +85,7 @@ def intake_modal(
     """`notice` goes above the form (e.g. what to narrow); `request` fills the fields again;
     `extra_hours` (a scope wider than standard) offers to accept that extra effort instead of narrowing."""
     r = request
+    self_managed = r is not None and r.gitlab_instance != GITLAB_COM
     lines = "\n".join
 
     def text_input(
@@ -112,6 +121,24 @@ def intake_modal(
             placeholder="acme-corp",
             value=r.customer_namespace if r else None,
             max_length=255,
+        ),
+        InputBlock(
+            block_id=f.INSTANCE_KIND,
+            label="Where the customer's GitLab runs",
+            element=RadioButtonsElement(
+                action_id=f.INSTANCE_KIND,
+                options=list(_INSTANCES.values()),
+                initial_option=_INSTANCES[f.SELF_MANAGED if self_managed else f.ON_GITLAB_COM],
+            ),
+        ),
+        text_input(
+            f.INSTANCE,
+            "Self-managed instance URL",
+            optional=True,
+            placeholder="https://gitlab.example.com",
+            hint="Only for a self-managed instance.",
+            value=r.gitlab_instance if self_managed and r else None,
+            max_length=300,
         ),
         text_input(
             f.CONTACT,
