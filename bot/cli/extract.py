@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -151,24 +150,11 @@ def _run_for_file(
     moment: datetime,
 ) -> ExtractionResult:
     """A --request run: the outputs as plain files (0600), nothing recorded anywhere."""
-    from bot.extract.job import copy_private, spec_for, write_record
-    from bot.extract.run import run_extraction
-    from bot.extract.sealing import outputs_for
+    from bot.extract.job import extracted
 
-    spec = spec_for(job, known, secret)
-    with tempfile.TemporaryDirectory(prefix=".logdive-extract-") as private:
-        outputs = outputs_for(job.label, job.route, Path(private))
-        result = run_extraction(
-            paths,
-            spec,
-            entries_out=outputs[0].path if spec.write_entries else None,
-            workers=workers,
-            progress=progress,
-            dask=client,
-        )
-        write_record(job, outputs, result, moment)
-        for output, target in zip(outputs, plain or (), strict=False):
-            copy_private(output.path, target)
+    with extracted(job, paths, known, secret=secret, now=moment, workers=workers, dask=client,
+                   progress=progress, plain_copies=plain or ()) as (_outputs, result):  # fmt: skip
+        pass
     return result
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -64,6 +65,38 @@ def write_record(job: ExtractJob, outputs: Sequence[Output], result: ExtractionR
         write_json(outputs[0].path, build_support_summary(job.label, request, route, result, now))
 
 
+@contextmanager
+def extracted(
+    job: ExtractJob,
+    sources: Sequence[Source],
+    known: KnownIds,
+    *,
+    secret: bytes,
+    now: datetime,
+    workers: int | None = None,
+    dask: Any = None,
+    progress: ProgressSink | None = None,
+    plain_copies: Sequence[Path] = (),
+) -> Iterator[tuple[list[Output], ExtractionResult]]:
+    """Run the extraction of `job` into a private (0700) temporary directory, write its record (manifest
+    or summary) and the plain copies asked for, and yield (outputs, result); the directory is gone after."""
+    spec = spec_for(job, known, secret)
+    with tempfile.TemporaryDirectory(prefix=".logdive-extract-") as private:
+        outputs = outputs_for(job.label, job.route, Path(private))
+        result = run_extraction(
+            sources,
+            spec,
+            entries_out=outputs[0].path if spec.write_entries else None,
+            workers=workers,
+            progress=progress,
+            dask=dask,
+        )
+        write_record(job, outputs, result, now)
+        for output, target in zip(outputs, plain_copies, strict=False):
+            copy_private(output.path, target)
+        yield list(outputs), result
+
+
 def run_case_extract(
     job: ExtractJob,
     sources: Sequence[Source],
@@ -89,26 +122,16 @@ def run_case_extract(
 
     if job.case_id is None:
         raise ValueError("run_case_extract is for a recorded case")
-    spec = spec_for(job, known, secret)
-    with tempfile.TemporaryDirectory(prefix=".logdive-extract-") as private:
-        outputs = outputs_for(job.label, job.route, Path(private))
-        result = run_extraction(
-            sources,
-            spec,
-            entries_out=outputs[0].path if spec.write_entries else None,
-            workers=workers,
-            progress=progress,
-            dask=dask,
-        )
-        write_record(job, outputs, result, now)
-        for output, target in zip(outputs, plain_copies, strict=False):
-            copy_private(output.path, target)
-        with session_scope(database_url) as session:
-            ids = seal_on_case(
-                session, vault, job.case_id, route=job.route, outputs=outputs, result=result,
-                sources=[s.url for s in sources], now=now, policy=policy, operator=operator,
-                plain_copies=[p.resolve() for p in plain_copies],
-            )  # fmt: skip
+    with (
+        extracted(job, sources, known, secret=secret, now=now, workers=workers, dask=dask,
+                  progress=progress, plain_copies=plain_copies) as (outputs, result),
+        session_scope(database_url) as session,  # opened once the extraction is done
+    ):  # fmt: skip
+        ids = seal_on_case(
+            session, vault, job.case_id, route=job.route, outputs=outputs, result=result,
+            sources=[s.url for s in sources], now=now, policy=policy, operator=operator,
+            plain_copies=[p.resolve() for p in plain_copies],
+        )  # fmt: skip
     return result, ids
 
 

@@ -149,7 +149,7 @@ def test_an_internal_error_is_one_line_without_the_log_content(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise KeyError(synthetic.FOREIGN.USERNAME)
 
-    monkeypatch.setattr("bot.extract.run.run_extraction", broken)  # imported when the command runs
+    monkeypatch.setattr("bot.extract.job.run_extraction", broken)  # where every extraction runs
     result = run("--request", str(_request(tmp_path)), str(_log(tmp_path)), "--route", "security")
     assert result.exit_code == 1
     assert "internal error KeyError" in result.stderr
