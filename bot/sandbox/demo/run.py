@@ -19,6 +19,7 @@ from bot.clock import utc_now
 from bot.db.engine import upgrade
 from bot.runtime import Runtime
 from bot.sandbox.demo.page import Demo, DemoClock
+from bot.sandbox.demo.sample_logs import write_sample_logs
 from bot.sandbox.demo.workspace import Workspace
 from bot.sandbox.demo.world import World, start_world
 from bot.server import CleanStopServer, create_server
@@ -83,7 +84,8 @@ def build(*, host: str, port: int, sweep_hours: float, clock: Callable[[], Any] 
     demo_clock = DemoClock(clock)
     world = start_world(demo_clock().astimezone(UTC).date())
     world.hook_into(local)
-    settings = world.settings(directory=Path(directory.name), public_url=local)
+    logs = write_sample_logs(Path(directory.name) / "logs", demo_clock().astimezone(UTC))
+    settings = world.settings(directory=Path(directory.name), public_url=local, log_sources=logs)
     upgrade(settings.database_url)
     runtime = Runtime(
         settings,

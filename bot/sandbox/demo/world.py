@@ -14,6 +14,7 @@ from typing import Any
 
 import gitlab
 
+from bot.artefacts.keys import generate_entry
 from bot.sandbox.gitlab import OWNER, REPORTER, GitLabStandIn, Project
 from bot.sandbox.gitlab.issues import IssueTracker, tracker
 from bot.sandbox.slack import SlackStandIn
@@ -120,8 +121,10 @@ class World:
     def issues(self) -> IssueTracker:
         return tracker(self.gitlab.state)
 
-    def settings(self, *, directory: Path, public_url: str) -> Settings:
-        """Every setting the bot needs, all local; nothing is read from a real workspace or instance."""
+    def settings(self, *, directory: Path, public_url: str, log_sources: dict[str, str]) -> Settings:
+        """Every setting the bot needs, all local; nothing is read from a real workspace or instance.
+        Artefacts are sealed under a key made for this run, in `directory`; `log_sources` are the demo's
+        sample logs (sample_logs.py)."""
         groups: dict[str, Any] = {f"{p.role}_group": p.group for p in PEOPLE}
         return Settings(
             slack_bot_token=self.slack.bot_token,
@@ -139,6 +142,9 @@ class World:
             gitlab_webhook_secret=self.webhook_secret,
             gap_marker_secret=secrets.token_hex(32),
             artefact_dir=directory / "artefacts",
+            artefact_key=generate_entry("demo"),
+            public_url=public_url,  # the one-time download links point at the demo's own server
+            log_sources=log_sources,
             pseudonym_secret=secrets.token_hex(16),
             default_timezone=TIMEZONE,
             role_cache_seconds=5,
