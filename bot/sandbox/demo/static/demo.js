@@ -44,15 +44,17 @@ const EMOJI = {
 };
 
 function inline(text) {
-  // :emoji:, *bold*, _italic_, ~strike~, `code`, and line breaks
+  // bare links (Slack links them, as the one-time download link), :emoji:, *bold*, _italic_, ~strike~,
+  // `code`, and line breaks
   const out = [];
-  const pattern = /(:[a-z0-9_+-]+:|`[^`\n]+`|\*[^*\n]+\*|_[^_\n]+_|~[^~\n]+~|\n)/g;
+  const pattern = /(https?:\/\/[^\s<>]+|:[a-z0-9_+-]+:|`[^`\n]+`|\*[^*\n]+\*|_[^_\n]+_|~[^~\n]+~|\n)/g;
   let last = 0;
   for (const match of text.matchAll(pattern)) {
     if (match.index > last) out.push(text.slice(last, match.index));
     const token = match[0];
     const inner = token.slice(1, -1);
     if (token === "\n") out.push(el("br"));
+    else if (/^https?:/.test(token)) out.push(el("a", { href: token, target: "_blank", rel: "noopener noreferrer" }, token));
     else if (token[0] === ":") out.push(EMOJI[inner] || token);
     else if (token[0] === "`") out.push(el("code", {}, inner));
     else if (token[0] === "*") out.push(el("b", {}, inner));
