@@ -8,6 +8,7 @@ they are absent.
 
 from __future__ import annotations
 
+import json
 import shutil
 import zipfile
 from collections.abc import Callable, Iterator
@@ -199,6 +200,8 @@ def test_file_claim_update_close_in_the_browser(demo_url: str, browser: WebDrive
     zips = page.until(lambda: [p for p in downloads.iterdir() if p.suffix == ".zip"], "the download")
     with zipfile.ZipFile(zips[0]) as bundle:
         assert "SHA256SUMS" in bundle.namelist() and "LD-1-summary.json" in bundle.read("SHA256SUMS").decode()
+        [summary] = [name for name in bundle.namelist() if name.endswith("LD-1-summary.json")]
+        assert json.loads(bundle.read(summary))["summary"]["entries"] > 0  # the sample logs' acme-corp events
         for name in bundle.namelist():  # the sample logs' other tenant never reaches the customer
             assert b"umbrella" not in bundle.read(name) and b"wesker" not in bundle.read(name)
     page = Page(browser, demo_url)  # back to the sandbox
