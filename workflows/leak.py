@@ -16,7 +16,6 @@ Personal data brings Legal in: such a case is not closed until a Legal member ha
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -137,7 +136,7 @@ class _Frozen(BaseModel):
 
 
 class StorageEvidence(_Frozen):
-    """What shows a storage location is gone: Logdive's own listing, or a person's word where it cannot look."""
+    """What shows a storage location is gone: Logdive's own listing, or a person's word if it cannot look."""
 
     kind: Literal["verified_empty", "still_present", "reported"]
     at: datetime
