@@ -11,6 +11,8 @@ import pytest
 
 from bot.db.engine import session_scope
 from bot.leak import service
+from tests.gitlab_issues.conftest import world  # noqa: F401 -- the fixture, for pytest
+from tests.gitlab_standin.fixtures import gitlab_standin  # noqa: F401 -- the fixture, for pytest
 from workflows.leak import DataCategory
 from workflows.leak_report import LeakReportForm
 from workflows.states import Role

@@ -7,8 +7,6 @@ from bot.db.engine import session_scope
 from bot.leak import service
 from bot.sandbox.gitlab.markdown import read
 from tests.gitlab_issues.conftest import SIRT_HANDLE, World, drain, runtime_for, settings_for
-from tests.gitlab_issues.conftest import world  # noqa: F401 -- the fixture, for pytest
-from tests.gitlab_standin.fixtures import gitlab_standin  # noqa: F401 -- the fixture, for pytest
 from tests.leak.conftest import SIRT, T0, reported
 from workflows import leak as L
 from workflows.leak import DataCategory
