@@ -86,3 +86,6 @@ def reported(database_url: str, **overrides: Any) -> int:
         )
         assert created and case.id is not None
         return case.id
+
+
+from tests.slack.conftest import bot, directory, slack_standin  # noqa: E402, F401 -- the fixtures, for pytest
