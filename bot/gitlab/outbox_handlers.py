@@ -24,6 +24,7 @@ from bot.db.models import Case, CaseEvent, OutboxItem
 from bot.gitlab import issue_content
 from bot.gitlab.client import make_gitlab
 from bot.gitlab.issues import IssueWriter, cap_rate_limit_waits
+from bot.leak import improvement as leak_improvement
 from bot.leak import issue as leak_issue
 from bot.leak import service as leak_service
 from bot.logs import get_logger
@@ -102,11 +103,18 @@ class GitLabDelivery:
             CREATE_ISSUE: self.create_issue,
             NOTE: self.note,
             AUDIT_GAP: self.audit_gap,
+            leak_improvement.IMPROVEMENT: lambda item: leak_improvement.file(self, item),
             WEBHOOK: lambda item: process_delivery(self, item),
         }
 
     def on_done(self) -> dict[str, outbox.OnDone]:
-        return {CREATE_ISSUE: self.record_issue, AUDIT_GAP: self.record_gap_issue}
+        return {
+            CREATE_ISSUE: self.record_issue,
+            AUDIT_GAP: self.record_gap_issue,
+            leak_improvement.IMPROVEMENT: lambda session, item, result: leak_improvement.record(
+                self, session, item, result
+            ),
+        }
 
     # --- the SIRT issue ------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from slack_sdk.models.views import View
 from bot.slack.blocks.limits import clip
 from bot.slack.escape import escape_mrkdwn
 from workflows import leak as L
+from workflows.leak_improvement import AREAS, ImprovementArea
 
 REPORT_CALLBACK = "leak_report"
 STEP_CALLBACK = "leak_step"
@@ -41,6 +42,7 @@ NAMESPACE, CONTACT, CATEGORY, LOCATIONS, FIRST_EXPORTED, TICKET, DESCRIPTION = (
 )
 REPORT_BLOCKS = (NAMESPACE, CONTACT, CATEGORY, LOCATIONS, FIRST_EXPORTED, TICKET, DESCRIPTION)
 TEXT_BLOCK, STORAGE_BLOCK, PARTIES_BLOCK, CONFIRM_BLOCK = "text", "storage", "third_parties", "confirm"
+AREA_BLOCK = "area"
 
 CATEGORY_TITLES = {
     L.DataCategory.CREDENTIALS: "Credentials",
@@ -67,7 +69,6 @@ STEP_PROMPTS = {
     L.LeakAction.RECORD_ROOT_CAUSE: "What caused the export?",
     L.LeakAction.TELL_CUSTOMER: "What was the customer told, and how?",
     L.LeakAction.ACKNOWLEDGE_LEGAL: "Legal's note",
-    L.LeakAction.FILE_IMPROVEMENT: "The improvement issue's URL",
 }
 
 
@@ -204,6 +205,18 @@ def step_modal(action: L.LeakAction, *, label: str, metadata: str) -> View:
                 hint="One a line, e.g. s3://telemetry/acme/2026-11/ | diagnostics with tokens",
             ),
             _input(PARTIES_BLOCK, "Third parties: name | what it holds", multiline=True, optional=True),
+        ]
+    elif action is L.LeakAction.FILE_IMPROVEMENT:
+        blocks = [
+            InputBlock(
+                block_id=AREA_BLOCK,
+                label="What the improvement changes",
+                hint="Logdive files it in fixed wording: no customer, no location.",
+                element=StaticSelectElement(
+                    action_id=AREA_BLOCK,
+                    options=[Option(value=a.value, label=AREAS[a][0][:75]) for a in ImprovementArea],
+                ),
+            )
         ]
     else:
         blocks = [

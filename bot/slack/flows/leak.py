@@ -18,14 +18,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import cases
 from bot.cases import CaseError
 from bot.db.engine import session_scope
-from bot.leak import deletion, service
+from bot.leak import deletion, improvement, service
 from bot.logs import get_logger
+from bot.slack import view_state
 from bot.slack.blocks import leak as blocks
 from bot.slack.blocks.decision import failure_modal
 from bot.slack.deps import SlackDeps
 from bot.slack.flows.access import REFUSAL, answer_refusal, case_roles
 from bot.slack.flows.notify import tell
 from workflows import leak as L
+from workflows.leak_improvement import ImprovementArea
 from workflows.leak_report import LeakReportForm
 from workflows.states import Role
 
@@ -151,14 +153,16 @@ async def submitted(
     client: AsyncWebClient,
     body: dict[str, Any],
     view: dict[str, Any],
-    command: L.Step | tuple[str, str],
+    command: L.Step | tuple[str, str] | ImprovementArea,
 ) -> None:
     """A step modal's submission, already read into a step (or a storage (kind, text) pair)."""
     meta = json.loads(view.get("private_metadata") or "{}")
     case_id, version, index = int(meta["case"]), int(meta["version"]), meta.get("index")
     user_id = body["user"]["id"]
     roles = await deps.roles.roles_of(user_id)
-    if isinstance(command, tuple):
+    if isinstance(command, ImprovementArea):
+        await _run(deps, client, case_id, user_id, None, _improve, case_id, command, user_id, roles)
+    elif isinstance(command, tuple):
         kind, text = command
         await _run(
             deps, client, case_id, user_id, None, _storage, case_id, int(index), kind, text, user_id, roles
@@ -191,6 +195,14 @@ def _take(
         service.take_step(
             session, case_id, step, actor=user_id, roles=roles, now=deps.clock(), version=version
         )
+
+
+def _improve(
+    deps: SlackDeps, case_id: int, area: ImprovementArea, user_id: str, roles: frozenset[Role]
+) -> None:
+    with session_scope(deps.database_url) as session:
+        improvement.request(session, case_id, area, actor=user_id, roles=roles, now=deps.clock())
+    deps.kick()  # file it now, not at the next tick
 
 
 def _storage_url(deps: SlackDeps, case_id: int, index: int) -> str:
@@ -229,7 +241,9 @@ def _storage(
         )
 
 
-def read_step(action: str, values: dict[str, Any]) -> tuple[L.Step | tuple[str, str] | None, dict[str, str]]:
+def read_step(
+    action: str, values: dict[str, Any]
+) -> tuple[L.Step | tuple[str, str] | ImprovementArea | None, dict[str, str]]:
     """The step a modal describes, or the errors to show by block."""
 
     def text(block: str) -> str:
@@ -243,6 +257,11 @@ def read_step(action: str, values: dict[str, Any]) -> tuple[L.Step | tuple[str, 
             storage = tuple(L.StorageLocation(url=u, holds=h) for u, h in _pairs(text(blocks.STORAGE_BLOCK)))
             parties = tuple(L.ThirdParty(name=n, holds=h) for n, h in _pairs(text(blocks.PARTIES_BLOCK)))
             return L.Identify(storage=storage, third_parties=parties), {}
+        if step is L.LeakAction.FILE_IMPROVEMENT:
+            chosen = view_state.selected(values, blocks.AREA_BLOCK)
+            if not chosen or chosen[0] not in set(ImprovementArea):
+                return None, {blocks.AREA_BLOCK: "Choose one of the offered changes."}
+            return ImprovementArea(chosen[0]), {}
         value = text(blocks.TEXT_BLOCK)
         if step in (L.LeakAction.REQUEST_THIRD_PARTY_DELETION, L.LeakAction.CONFIRM_THIRD_PARTY):
             name, _, reference = value.partition("|")
@@ -254,7 +273,6 @@ def read_step(action: str, values: dict[str, Any]) -> tuple[L.Step | tuple[str, 
             return model(name=name.strip(), reference=reference.strip()), {}
         builders: dict[L.LeakAction, Any] = {
             L.LeakAction.RECORD_ROOT_CAUSE: lambda: L.RecordRootCause(root_cause=value),
-            L.LeakAction.FILE_IMPROVEMENT: lambda: L.FileImprovement(issue_url=value),
             L.LeakAction.TELL_CUSTOMER: lambda: L.TellCustomer(note=value),
             L.LeakAction.ACKNOWLEDGE_LEGAL: lambda: L.AcknowledgeLegal(note=value),
         }
