@@ -4,13 +4,28 @@ checked against a local S3 (moto server mode)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from bot.db.engine import session_scope
 from bot.leak.models import LeakThirdParty
-from tests.slack.harness import CASE_CHANNEL, CSM, LEGAL, NOBODY, SIRT, SUPPORT, Bot
+from bot.sandbox.slack import SlackStandIn
+from tests.gitlab_issues.conftest import GAP_PROJECT, World, settings_for
+from tests.slack.harness import (
+    CASE_CHANNEL,
+    CSM,
+    LEGAL,
+    NOBODY,
+    SIRT,
+    SUPPORT,
+    Bot,
+    FactsDirectory,
+    start_bot,
+    stop_bot,
+)
 
 A = "s3://telemetry/acme/a/"
 B = "s3://telemetry/acme/b/"
@@ -72,7 +87,30 @@ def _wait_steps(bot: Bot, case_id: int, count: int) -> None:
     bot.wait(lambda: len(_steps(bot, case_id)) >= count, timeout=15)
 
 
-def test_a_leak_from_report_to_closed(bot: Bot, s3: Any) -> None:
+@pytest.fixture
+def gl_bot(database_url: str, slack_standin: SlackStandIn, world: World) -> Iterator[Bot]:
+    """The bot with GitLab configured: the SIRT issue and the improvement go to the GitLab stand-in."""
+    gitlab = settings_for(world, database_url, leak_improvement_project=GAP_PROJECT)
+    world.standin.state.add_token("glpat-standin", world.standin.bot)  # the harness's token, as the bot
+    overrides = {
+        name: getattr(gitlab, name)
+        for name in (
+            "gitlab_url",
+            "sirt_project",
+            "sirt_group_handle",
+            "gap_marker_secret",
+            "leak_improvement_project",
+            "gitlab_timeout_seconds",
+            "gitlab_max_retries",
+        )
+    }
+    running, server, thread = start_bot(database_url, slack_standin, FactsDirectory(), **overrides)
+    yield running
+    stop_bot(running, server, thread)
+
+
+def test_a_leak_from_report_to_closed(gl_bot: Bot, s3: Any, world: World) -> None:
+    bot = gl_bot
     for key in ("acme/a/1.json", "acme/a/2/3.json", "acme/b/4.json"):
         s3.pipe(f"telemetry/{key}", b"{}")
 
@@ -132,8 +170,17 @@ def test_a_leak_from_report_to_closed(bot: Bot, s3: Any) -> None:
 
     _modal(bot, case_id, "record_root_cause", SIRT, _text("text", "debug logging exported user e-mails"))
     _wait_steps(bot, case_id, 7)
-    _modal(bot, case_id, "file_improvement", SIRT, _text("text", "https://gitlab.example/org/app/-/issues/5"))
+    area = {"area": {"area": {"type": "static_select", "selected_option": {"value": "redaction"}}}}
+    _modal(bot, case_id, "file_improvement", SIRT, area)
     _wait_steps(bot, case_id, 8)
+    [public] = world.gap_issues()
+    assert not public.confidential and public.title == "Exported data is not redacted (personal data)"
+    text = f"{public.title}\n{public.description}".lower()
+    for secret in ("acme", "jane", "roe", "zd-4711", "telemetry", "datadog", "e-mails"):
+        assert secret not in text
+    assert "2 object-storage location(s) and 1 third-party system(s)" in public.description
+    [sirt_issue] = world.sirt_issues()
+    assert "acme-corp" in sirt_issue.description and sirt_issue.confidential
     _modal(bot, case_id, "tell_customer", CSM, _text("text", "told Jane on ZD-4711"))
     _wait_steps(bot, case_id, 9)
 
