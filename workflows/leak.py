@@ -16,12 +16,13 @@ Personal data brings Legal in: such a case is not closed until a Legal member ha
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from workflows.business_calendar import BusinessCalendar, is_working_day
 from workflows.states import Role
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "available_actions",
     "may",
     "outstanding",
+    "third_party_reminders",
 ]
 
 
@@ -455,3 +457,22 @@ def _with_party(case: LeakCase, updated: ThirdParty) -> LeakCase:
         updated if p.name.casefold() == updated.name.casefold() else p for p in case.third_parties
     )
     return case.model_copy(update={"third_parties": parties})
+
+
+def third_party_reminders(
+    case: LeakCase, calendar: BusinessCalendar, business_days: int
+) -> list[tuple[ThirdParty, datetime]]:
+    """Each third party whose deletion was requested and not yet confirmed, with when its requester is
+    reminded: `business_days` working days after the request (same time of day)."""
+    if case.state is not S.IDENTIFIED:
+        return []
+    found = []
+    for party in case.third_parties:
+        if party.requested_at is None or party.deleted:
+            continue
+        due, counted = party.requested_at, 0
+        while counted < business_days:
+            due += timedelta(days=1)
+            counted += is_working_day(due.date(), calendar)
+        found.append((party, due))
+    return found
