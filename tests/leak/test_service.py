@@ -196,3 +196,19 @@ def test_step_notes_are_neutralised(database_url: str, clock: Clock) -> None:
         assert "Datadog" in body
         assert "\n/close" not in body and " @sirt-team" not in body
         assert get_case(session, case_id).state == "leak_identified"
+
+
+def test_metrics_count_open_cases_by_type(database_url: str) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from bot.metrics import exposition
+    from tests.leak.conftest import T0 as now
+
+    reported(database_url)
+    text = exposition(database_url, lambda: now).decode()
+    samples = [
+        s for f in text_string_to_metric_families(text) for s in f.samples if s.name == "logdive_open_cases"
+    ]
+    by_label = {(s.labels["type"], s.labels["state"]): s.value for s in samples}
+    assert by_label[("data_leak", "leak_reported")] == 1
+    assert by_label[("log_dive", "requested")] == 0
