@@ -124,7 +124,11 @@ async def clicked(
     channel = (body.get("channel") or {}).get("id")
     roles = await deps.roles.roles_of(user_id)
     if kind in (blocks.DELETE, blocks.REPORTED) and index is not None:
-        url = await deps.work.db(_storage_url, deps, case_id, index)
+        try:
+            url = await deps.work.db(_storage_url, deps, case_id, index)
+        except CaseError as problem:
+            await tell(client, user_id, str(problem), channel=channel)
+            return
         metadata = blocks.step_metadata(case_id, version, kind, index)
         await client.views_open(
             trigger_id=body["trigger_id"],
@@ -207,7 +211,10 @@ def _improve(
 
 def _storage_url(deps: SlackDeps, case_id: int, index: int) -> str:
     with session_scope(deps.database_url) as session:
-        return service.leak_case(session, case_id).storage[index].url
+        storage = service.leak_case(session, case_id).storage
+    if not 0 <= index < len(storage):
+        raise CaseError(f"{cases.case_label(case_id)} has no such storage location; look at the case again.")
+    return storage[index].url
 
 
 def _check(deps: SlackDeps, case_id: int, index: int, user_id: str, roles: frozenset[Role]) -> None:
