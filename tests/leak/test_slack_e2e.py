@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import select
 
 from bot.db.engine import session_scope
+from bot.db.models import OutboxItem
 from bot.leak.models import LeakThirdParty
 from bot.sandbox.slack import SlackStandIn
 from tests.gitlab_issues.conftest import GAP_PROJECT, World, settings_for
@@ -203,5 +204,20 @@ def test_a_leak_from_report_to_closed(gl_bot: Bot, s3: Any, world: World) -> Non
     with session_scope(bot.database_url) as session:
         party = session.exec(select(LeakThirdParty)).one()
         assert (party.request_reference, party.confirmation_reference) == ("DD-REQ-17", "DD-DONE-17")
-    message = bot.slack.message(CASE_CHANNEL, str(final.slack_thread_ts))
-    assert "closed" in json.dumps(message) and "verified empty at" in json.dumps(message)
+
+    def message() -> str:
+        return json.dumps(bot.slack.message(CASE_CHANNEL, str(final.slack_thread_ts)))
+
+    bot.wait(lambda: "*closed*" in message())  # redrawn after the click's step is recorded
+    assert "verified empty at" in message()
+
+    # Everything owed went out: the SIRT issue, a note per step, the message redrawn; nothing parked.
+    def owed() -> list[tuple[str, str, str | None]]:
+        with session_scope(bot.database_url) as session:
+            items = session.exec(select(OutboxItem).where(OutboxItem.status != "done")).all()
+            return [(i.kind, i.status, i.last_error) for i in items]
+
+    bot.wait(lambda: not owed(), timeout=20)
+    [sirt_issue] = world.sirt_issues()
+    assert "status::leak_closed" in sirt_issue.labels and sirt_issue.state == "closed"
+    assert len([n for n in sirt_issue.notes if " by U0" in n.body]) >= 11

@@ -20,11 +20,16 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
+from sqlmodel import Session
 
+from bot.cases import case_label
+from bot.db.models import Case
+from bot.leak import service
 from bot.slack.blocks.limits import clip
 from bot.slack.escape import escape_mrkdwn
 from workflows import leak as L
 from workflows.leak_improvement import AREAS, ImprovementArea
+from workflows.states import Role
 
 REPORT_CALLBACK = "leak_report"
 STEP_CALLBACK = "leak_step"
@@ -263,3 +268,13 @@ def recorded_modal(message: str) -> View:
         close="Close",
         blocks=[SectionBlock(text=MarkdownTextObject(text=clip(escape_mrkdwn(message), 3000)))],
     )
+
+
+def message_for(session: Session, case: Case) -> tuple[str, list[Block]]:
+    """(fallback text, blocks) of a leak case's message as the case is now; every step a role could take
+    has its button (the click checks the clicker's roles)."""
+    assert case.id is not None
+    label = case_label(case.id)
+    actions = L.available_actions(service.leak_case(session, case.id), frozenset(Role) - {Role.SYSTEM})
+    summary = service.summary(session, case)
+    return f"{label} · data leak", case_message(label, case.id, case.version, summary, case.state, actions)

@@ -92,12 +92,7 @@ async def refresh(deps: SlackDeps, client: AsyncWebClient, case_id: int) -> None
 def _message(deps: SlackDeps, case_id: int) -> tuple[str | None, str | None, list[Any]]:
     with session_scope(deps.database_url) as session:
         case = cases.get_case(session, case_id)
-        aggregate = service.leak_case(session, case_id)
-        summary = service.summary(session, case)
-        actions = L.available_actions(aggregate, frozenset(Role) - {Role.SYSTEM})
-        message = blocks.case_message(
-            cases.case_label(case_id), case_id, case.version, summary, case.state, actions
-        )
+        _text, message = blocks.message_for(session, case)
         return case.slack_channel, case.slack_thread_ts, message
 
 
