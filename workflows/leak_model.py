@@ -49,8 +49,6 @@ class LeakAction(StrEnum):
     CLOSE = "close"
 
 
-S, A = LeakState, LeakAction
-
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -118,56 +116,56 @@ class ThirdParty(_Frozen):
 
 
 class Triage(_Frozen):
-    action: Literal[A.TRIAGE] = A.TRIAGE
+    action: Literal[LeakAction.TRIAGE] = LeakAction.TRIAGE
     note: str | None = None
 
 
 class Identify(_Frozen):
-    action: Literal[A.IDENTIFY] = A.IDENTIFY
+    action: Literal[LeakAction.IDENTIFY] = LeakAction.IDENTIFY
     storage: tuple[StorageLocation, ...] = ()
     third_parties: tuple[ThirdParty, ...] = ()
 
 
 class RecordStorageDeletion(_Frozen):
-    action: Literal[A.RECORD_STORAGE_DELETION] = A.RECORD_STORAGE_DELETION
+    action: Literal[LeakAction.RECORD_STORAGE_DELETION] = LeakAction.RECORD_STORAGE_DELETION
     url: str
     evidence: StorageEvidence
 
 
 class RequestThirdPartyDeletion(_Frozen):
-    action: Literal[A.REQUEST_THIRD_PARTY_DELETION] = A.REQUEST_THIRD_PARTY_DELETION
+    action: Literal[LeakAction.REQUEST_THIRD_PARTY_DELETION] = LeakAction.REQUEST_THIRD_PARTY_DELETION
     name: str
     reference: Ref
 
 
 class ConfirmThirdParty(_Frozen):
-    action: Literal[A.CONFIRM_THIRD_PARTY] = A.CONFIRM_THIRD_PARTY
+    action: Literal[LeakAction.CONFIRM_THIRD_PARTY] = LeakAction.CONFIRM_THIRD_PARTY
     name: str
     reference: Ref
 
 
 class RecordRootCause(_Frozen):
-    action: Literal[A.RECORD_ROOT_CAUSE] = A.RECORD_ROOT_CAUSE
+    action: Literal[LeakAction.RECORD_ROOT_CAUSE] = LeakAction.RECORD_ROOT_CAUSE
     root_cause: Text
 
 
 class FileImprovement(_Frozen):
-    action: Literal[A.FILE_IMPROVEMENT] = A.FILE_IMPROVEMENT
+    action: Literal[LeakAction.FILE_IMPROVEMENT] = LeakAction.FILE_IMPROVEMENT
     issue_url: Ref
 
 
 class TellCustomer(_Frozen):
-    action: Literal[A.TELL_CUSTOMER] = A.TELL_CUSTOMER
+    action: Literal[LeakAction.TELL_CUSTOMER] = LeakAction.TELL_CUSTOMER
     note: Text
 
 
 class AcknowledgeLegal(_Frozen):
-    action: Literal[A.ACKNOWLEDGE_LEGAL] = A.ACKNOWLEDGE_LEGAL
+    action: Literal[LeakAction.ACKNOWLEDGE_LEGAL] = LeakAction.ACKNOWLEDGE_LEGAL
     note: Text
 
 
 class Close(_Frozen):
-    action: Literal[A.CLOSE] = A.CLOSE
+    action: Literal[LeakAction.CLOSE] = LeakAction.CLOSE
 
 
 Step = (
@@ -197,7 +195,7 @@ class StepRecord(_Frozen):
 
 
 class LeakCase(_Frozen):
-    state: LeakState = S.REPORTED
+    state: LeakState = LeakState.REPORTED
     category: DataCategory
     storage: tuple[StorageLocation, ...] = ()
     third_parties: tuple[ThirdParty, ...] = ()
