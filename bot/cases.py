@@ -26,6 +26,7 @@ from bot.db.models import Case, CaseEvent, IdempotencyKey, OutboxItem
 from bot.db.upsert import insert_if_absent
 from workflows.assessment import Assessment, Decision, Route
 from workflows.audit_gap import GapReport
+from workflows.leak import LEAK_OPEN_STATES
 from workflows.request import LogDiveRequest
 from workflows.sirt_issue import state_after_issue_closed
 from workflows.states import (
@@ -105,7 +106,9 @@ def list_cases(
     """Newest first."""
     query = select(Case)
     if open_only:
-        query = query.where(col(Case.state).in_([s.value for s in OPEN_STATES]))
+        # A data-leak case has its own states (workflows.leak); both kinds of open case are listed.
+        open_states = [s.value for s in OPEN_STATES] + [s.value for s in LEAK_OPEN_STATES]
+        query = query.where(col(Case.state).in_(open_states))
     if created_by is not None:
         query = query.where(Case.created_by == created_by)
     query = query.order_by(col(Case.id).desc())

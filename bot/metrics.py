@@ -21,7 +21,13 @@ from sqlmodel import Session, col, select
 from bot.clock import Clock
 from bot.db.engine import session_scope
 from bot.db.models import Case, CaseEvent
+from workflows.leak import LEAK_OPEN_STATES
 from workflows.states import OPEN_STATES
+
+# (type, state) of every open state; a data leak's states are its own, so the state tells the type.
+_OPEN = sorted(
+    [("log_dive", s.value) for s in OPEN_STATES] + [("data_leak", s.value) for s in LEAK_OPEN_STATES]
+)
 
 # Time from triage to the first customer update: the cadence promises 12 business hours.
 FIRST_UPDATE_BUCKETS_HOURS = (1, 4, 12, 24, 48, 96, 168)
@@ -41,7 +47,7 @@ class CaseMetrics(Collector):
             by_state = dict(
                 session.exec(
                     select(Case.state, func.count())
-                    .where(col(Case.state).in_([s.value for s in OPEN_STATES]))
+                    .where(col(Case.state).in_([s for _, s in _OPEN]))
                     .group_by(Case.state)
                 ).all()
             )
@@ -53,9 +59,11 @@ class CaseMetrics(Collector):
                 select(func.count()).select_from(CaseEvent).where(CaseEvent.kind == "sla_breach")
             ).one()
             first = _first_update_histogram(session)
-        open_cases = GaugeMetricFamily("logdive_open_cases", "Open cases by state", labels=["state"])
-        for state in sorted(s.value for s in OPEN_STATES):
-            open_cases.add_metric([state], by_state.get(state, 0))
+        open_cases = GaugeMetricFamily(
+            "logdive_open_cases", "Open cases by type and state", labels=["type", "state"]
+        )
+        for case_type, state in _OPEN:
+            open_cases.add_metric([case_type, state], by_state.get(state, 0))
         yield open_cases
         yield GaugeMetricFamily(
             "logdive_overdue_updates", "Open cases whose customer update is overdue", value=overdue

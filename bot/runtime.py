@@ -28,6 +28,7 @@ from bot.catalog import load_catalog
 from bot.clock import Clock, utc_now
 from bot.gitlab.outbox_handlers import register as register_gitlab
 from bot.gitlab.tombstone import IssueTombstone
+from bot.leak.reminders import ThirdPartyReminders
 from bot.logs import describe_error, get_logger
 from bot.scheduler import register as register_timed_work
 from bot.settings import Settings
@@ -189,6 +190,7 @@ class Runtime:
         self.gitlab = register_gitlab(self)  # its handlers, on-done steps and tick job
         self.handlers.update(IssueTombstone(self.gitlab).handlers())
         self.timed_work = register_timed_work(self)  # reminders, escalations, retention warnings
+        self.tick_jobs.append(ThirdPartyReminders(self.database_url, self.web, settings))  # data leaks
         self.work = Background(workers=settings.follow_up_workers, queue=settings.follow_up_queue)
         self._scheduler: BackgroundScheduler | None = None
         self._again = threading.Event()

@@ -72,6 +72,7 @@ class Settings(BaseSettings):
 
     sirt_project: str | None = _env("LOGDIVE_SIRT_PROJECT")
     audit_gap_project: str | None = _env("LOGDIVE_AUDIT_GAP_PROJECT")
+    leak_improvement_project: str | None = _env("LOGDIVE_LEAK_IMPROVEMENT_PROJECT")
     case_channel: str | None = _env("LOGDIVE_CASE_CHANNEL")
     csm_group: str | None = _env("LOGDIVE_CSM_GROUP")
     support_group: str | None = _env("LOGDIVE_SUPPORT_GROUP")

@@ -59,8 +59,15 @@ class RetentionPolicy(_Section):
     log_retention_warning_days: int = 5
 
 
+class LeakPolicy(_Section):
+    # A third party's deletion still unconfirmed this many business days after the request reminds
+    # the person who sent it.
+    third_party_reminder_business_days: int = Field(default=5, ge=1)
+
+
 class Policy(_Section):
     eligibility: EligibilityPolicy = EligibilityPolicy()
     routing: RoutingPolicy = RoutingPolicy()
     cadence: CadencePolicy = CadencePolicy()
     retention: RetentionPolicy = RetentionPolicy()
+    leak: LeakPolicy = LeakPolicy()

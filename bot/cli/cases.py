@@ -57,6 +57,7 @@ def register(app: typer.Typer) -> None:
             return
         table = Table(
             "case",
+            "type",
             "state",
             "route",
             "decision",
@@ -69,6 +70,7 @@ def register(app: typer.Typer) -> None:
         for row in rows:
             table.add_row(
                 row["id"],
+                row["type"],
                 row["state"],
                 row["route"] or "—",
                 row["decision"],
@@ -91,6 +93,7 @@ def register(app: typer.Typer) -> None:
         from bot.cases import CaseNotFound, case_events, case_label, get_case, parse_case_label
         from bot.clock import utc_now
         from bot.db.engine import session_scope
+        from bot.leak import service as leak_service
 
         try:
             number = parse_case_label(case_id)
@@ -125,6 +128,7 @@ def register(app: typer.Typer) -> None:
                 "notes": case.assessment.get("notes", []),
                 "events": [_event(e) for e in events],
                 "artefacts": artefact_summaries(session, number),
+                "leak": leak_service.summary(session, case) if leak_service.is_leak(case) else None,
                 "owed": [
                     {"id": i.id, "kind": i.kind, "status": i.status, "attempts": i.attempts} for i in owed
                 ],
@@ -148,6 +152,7 @@ def _summary(case: Case, now: datetime) -> dict[str, Any]:
     return {
         "id": case_label(case.id or 0),
         "number": case.id,
+        "type": case.type,
         "state": case.state,
         "route": case.route,
         "decision": case.decision,
@@ -194,6 +199,7 @@ def _print_case(detail: dict[str, Any]) -> None:
     facts.add_column(style="bold")
     facts.add_column()
     for label, value in (
+        ("type", detail["type"]),
         ("state", detail["state"]),
         ("decision", detail["decision"]),
         ("route", detail["route"] or "—"),
@@ -240,13 +246,35 @@ def _print_case(detail: dict[str, Any]) -> None:
                 expires.replace("T", " "),
             )
         console.print(artefacts)
+    if detail.get("leak"):
+        _print_leak(detail["leak"])
     if detail["owed"]:
         owed = ", ".join(f"{o['kind']} ({o['status']}, {o['attempts']} attempts)" for o in detail["owed"])
         console.print(Text("still owed: ", style="bold") + plain(owed))
 
 
+def _print_leak(leak: dict[str, Any]) -> None:
+    """Where a data leak was, and what shows each copy is gone."""
+    places = Table("location", "holds", "deletion", title="leak locations", title_justify="left")
+    for location in leak["storage"]:
+        places.add_row(plain(location["url"]), plain(location["holds"]), plain(location["status"]))
+    for party in leak["third_parties"]:
+        if party["confirmed_at"]:
+            status = f"confirmed {party['confirmed_at'][:16]} ({party['confirmation_reference']})"
+        elif party["requested_at"]:
+            status = f"requested {party['requested_at'][:16]} by {party['requested_by']}, not confirmed"
+        else:
+            status = "not yet requested"
+        places.add_row(plain(party["name"]), plain(party["holds"]), plain(status.replace("T", " ")))
+    stdout().print(Text(f"data category: {leak['category']}", style="bold"))
+    stdout().print(places)
+
+
 def _describe(event: dict[str, Any]) -> str:
     data = event["data"] or {}
+    if event["kind"] == "leak_step":
+        evidence = data.get("evidence") or {}
+        return f"{data.get('action')}: " + "; ".join(f"{k}={v}" for k, v in evidence.items() if v)
     if event["kind"] == "eligibility":
         return f"{data.get('decision')} (route {data.get('route') or '—'})"
     for key in ("message", "summary", "reason"):

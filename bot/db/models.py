@@ -33,7 +33,9 @@ class Case(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    state: str  # workflows.states.CaseState
+    # log_dive | data_leak: which lifecycle `state` follows (workflows.states or workflows.leak).
+    type: str = Field(default="log_dive", sa_column_kwargs={"server_default": "log_dive"})
+    state: str  # workflows.states.CaseState, or workflows.leak.LeakState for a data_leak
     decision: str  # workflows.assessment.Decision at intake
     route: str | None = None  # workflows.assessment.Route
     customer_namespace: str
@@ -227,3 +229,8 @@ class ArtefactDownload(SQLModel, table=True):
     issued_at: datetime = _utc()
     expires_at: datetime = _utc()
     used_at: datetime | None = _utc(default=None)
+
+
+# The data-leak tables live with their case type; imported here so the metadata is whole wherever
+# the tables are (migrations, schema checks).
+from bot.leak import models as _leak_models  # noqa: E402, F401

@@ -24,6 +24,9 @@ from bot.db.models import Case, CaseEvent, OutboxItem
 from bot.gitlab import issue_content
 from bot.gitlab.client import make_gitlab
 from bot.gitlab.issues import IssueWriter, cap_rate_limit_waits
+from bot.leak import improvement as leak_improvement
+from bot.leak import issue as leak_issue
+from bot.leak import service as leak_service
 from bot.logs import get_logger
 from bot.outbox_watch import OutboxWatch
 from bot.settings import Settings
@@ -100,11 +103,18 @@ class GitLabDelivery:
             CREATE_ISSUE: self.create_issue,
             NOTE: self.note,
             AUDIT_GAP: self.audit_gap,
+            leak_improvement.IMPROVEMENT: lambda item: leak_improvement.file(self, item),
             WEBHOOK: lambda item: process_delivery(self, item),
         }
 
     def on_done(self) -> dict[str, outbox.OnDone]:
-        return {CREATE_ISSUE: self.record_issue, AUDIT_GAP: self.record_gap_issue}
+        return {
+            CREATE_ISSUE: self.record_issue,
+            AUDIT_GAP: self.record_gap_issue,
+            leak_improvement.IMPROVEMENT: lambda session, item, result: leak_improvement.record(
+                self, session, item, result
+            ),
+        }
 
     # --- the SIRT issue ------------------------------------------------------------------------
 
@@ -136,14 +146,20 @@ class GitLabDelivery:
         with session_scope(self.database_url) as session:
             case = cases.get_case(session, case_id)
             thread_url = self.thread_links.url(case.slack_channel, case.slack_thread_ts)
-            content = issue_content.sirt_issue(
-                session,
-                case,
-                sirt_handle=self.settings.sirt_group_handle,
-                thread_url=thread_url,
-                names=self.names,
-            )
-            labels = list(self.labels.for_case(case.state, case.route))
+            if leak_service.is_leak(case):  # a data-leak case has its own template and labels
+                content = leak_issue.sirt_issue(
+                    session, case, sirt_handle=self.settings.sirt_group_handle, thread_url=thread_url
+                )
+                labels = leak_issue.labels(self.labels, case.state)[0]
+            else:
+                content = issue_content.sirt_issue(
+                    session,
+                    case,
+                    sirt_handle=self.settings.sirt_group_handle,
+                    thread_url=thread_url,
+                    names=self.names,
+                )
+                labels = list(self.labels.for_case(case.state, case.route))
         issue = self.writer.create(
             project, title=content.title, description=content.body, labels=labels, confidential=True
         )
@@ -168,8 +184,12 @@ class GitLabDelivery:
                 raise WaitingForIssue(f"{cases.case_label(case.id or 0)} has no SIRT issue yet")
             iid = case.sirt_issue_iid
             body, internal, key, state_changed = self._note_body(session, case, item)
-            add, remove = self.labels.changes(case.state, case.route)
-            close = CaseState(case.state) in TERMINAL_STATES
+            if leak_service.is_leak(case):
+                add, remove = leak_issue.labels(self.labels, case.state)
+                close = leak_issue.is_closed(case.state)
+            else:
+                add, remove = self.labels.changes(case.state, case.route)
+                close = CaseState(case.state) in TERMINAL_STATES
         result: dict[str, Any] = {"iid": iid}
         if body is not None:
             note, created = self.writer.note(

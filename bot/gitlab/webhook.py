@@ -199,6 +199,8 @@ def process_delivery(delivery: GitLabDelivery, item: OutboxItem) -> dict[str, An
         found = session.exec(select(Case).where(Case.sirt_issue_iid == hook.issue_iid)).first()
         if found is None or found.id is None:
             return {"ignored": f"no case has issue #{hook.issue_iid}"}
+        if found.type == "data_leak":  # its steps are taken in Slack, where the evidence is recorded
+            return {"ignored": "a data-leak case", "case_id": found.id}
         actor = f"gitlab:{hook.username or hook.user_id}"
         now = delivery.clock()
         new_note = hook.kind == "note" and not hook.system and hook.action == "create"

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from bot import cases, outbox
 from bot.db.engine import session_scope
 from bot.db.models import Case, CaseEvent, OutboxItem
+from bot.slack.blocks import leak as leak_blocks
 from bot.slack.blocks.case import CaseView, case_message, event_message
 
 THREAD_POST = cases.SLACK_THREAD_POST
@@ -96,7 +97,10 @@ class SlackDelivery:
             case = cases.get_case(session, int(item.payload["case_id"]))
             if not case.slack_thread_ts:
                 raise RuntimeError("the case message is not posted yet")
-            text, blocks = case_message(case, case_view(session, case, self._gitlab_url))
+            if case.type == "data_leak":  # its own message (bot/slack/blocks/leak.py)
+                text, blocks = leak_blocks.message_for(session, case)
+            else:
+                text, blocks = case_message(case, case_view(session, case, self._gitlab_url))
             channel, ts = case.slack_channel, case.slack_thread_ts
         self._call("chat_update", channel=channel, ts=ts, text=text, blocks=blocks)
         return {"channel": channel, "ts": ts}

@@ -11,12 +11,13 @@ from bot.slack.actions.close import CLOSE_ACTION, handle_close
 from bot.slack.actions.custody import handle_card_click
 from bot.slack.actions.deny_exception import handle_deny_exception
 from bot.slack.actions.erase_case import handle_erase_case
+from bot.slack.actions.leak import handle_leak_action
 from bot.slack.actions.log_update import handle_log_update
 from bot.slack.actions.nda import handle_set_nda
 from bot.slack.actions.request_exception import handle_request_exception
 from bot.slack.actions.run_logdive import handle_run_logdive
 from bot.slack.actions.transition import handle_transition
-from bot.slack.blocks import artefact_card, case
+from bot.slack.blocks import artefact_card, case, leak
 
 
 def register(app: AsyncApp) -> None:
@@ -32,3 +33,4 @@ def register(app: AsyncApp) -> None:
     app.action(case.ERASE_CASE)(handle_erase_case)
     app.action(case.SET_NDA)(handle_set_nda)
     app.action(re.compile("^" + re.escape(artefact_card.PREFIX)))(handle_card_click)
+    app.action(re.compile("^" + re.escape(leak.ACTION_PREFIX)))(handle_leak_action)

@@ -17,6 +17,7 @@ HELP = (
     "*/security* opens the log-dive request form.\n"
     "*/security status LD-12* shows a case.\n"
     "*/security list* lists the open cases you requested.\n"
+    "*/security leak* reports a data leak (data we should not have exported) to SIRT.\n"
     "*/security help* shows this."
 )
 
@@ -34,7 +35,11 @@ def text_reply(text: str) -> tuple[str, list[dict]]:
 
 
 def _line(case: Case, label: str) -> str:
-    state = STATE_LABELS[CaseState(case.state)]
+    # A data-leak case's states are its own (workflows.leak): shown by name.
+    if case.type == "data_leak":
+        state = "data leak: " + case.state.removeprefix("leak_").replace("_", " ")
+    else:
+        state = STATE_LABELS[CaseState(case.state)]
     route = {"support": "Support", "security": "SIRT"}.get(case.route or "", "no route")
     return (
         f"*{label}* · {escape_mrkdwn(case.customer_namespace, 255)} · {state} · {route} · "

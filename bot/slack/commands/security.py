@@ -1,4 +1,4 @@
-"""`/security [help | status CASE | list]`: acknowledge at once, then open the modal or answer."""
+"""`/security [help | status CASE | list | leak]`: acknowledge at once, then open the modal or answer."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks.replies import help_reply
-from bot.slack.flows import intake, replies
+from bot.slack.flows import intake, leak, replies
 
 
 async def handle_security(
@@ -29,6 +29,9 @@ async def handle_security(
     elif sub == "status" and len(words) == 2:
         await ack()
         deps.work.spawn(replies.status(deps, respond, body["user_id"], words[1]), name="status")
+    elif sub == "leak" and len(words) == 1:
+        await ack()
+        deps.work.spawn(leak.open_form(deps, client, respond, body), name="leak.open")
     elif sub == "list" and len(words) == 1:
         await ack()
         deps.work.spawn(replies.open_cases(deps, respond, body["user_id"]), name="list")
