@@ -4,7 +4,6 @@ S3 (moto in server mode, a real HTTP endpoint, not a mock of fsspec); LOGDIVE_LO
 from __future__ import annotations
 
 import gzip
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from bot.extract.sources import Source, SourceError, expand, expand_existing, for_window, window_days
 from tests.extract import synthetic
 from tests.extract.conftest import Extract, make_request, make_spec
+from tests.local_s3 import local_s3
 from workflows.catalog import Catalog
 
 
@@ -60,35 +60,11 @@ def test_log_sources_setting_names_each_day_of_the_window(tmp_path: Path) -> Non
 
 
 # -- S3 through moto's server --------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A local S3 endpoint (moto's ThreadedMotoServer) with a `logs` bucket; the env points boto at it."""
-    moto_server = pytest.importorskip("moto.server", reason="moto[server] is in the test extra")
-    s3fs = pytest.importorskip("s3fs", reason="s3fs comes with logdive[cloud] and the test extra")
-    port = _free_port()
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint}.items():  # fmt: skip
-        monkeypatch.setenv(name, value)
-    import requests
-
-    requests.post(f"{endpoint}/moto-api/reset", timeout=10)  # moto's state is per process: start empty
-    s3fs.S3FileSystem.clear_instance_cache()
-    fs = s3fs.S3FileSystem()
-    fs.mkdir("logs")
-    try:
+    """A local S3 endpoint with a `logs` bucket; the env points boto at it."""
+    with local_s3(monkeypatch, "logs") as (endpoint, _fs):
         yield endpoint
-    finally:
-        s3fs.S3FileSystem.clear_instance_cache()
-        server.stop()
 
 
 def test_s3_plain_and_gzip_read_like_local_files(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +12,7 @@ from bot.db.engine import session_scope
 from bot.leak import service
 from tests.gitlab_issues.conftest import world  # noqa: F401 -- the fixture, for pytest
 from tests.gitlab_standin.fixtures import gitlab_standin  # noqa: F401 -- the fixture, for pytest
+from tests.local_s3 import local_s3
 from workflows.leak import DataCategory
 from workflows.leak_report import LeakReportForm
 from workflows.states import Role
@@ -35,35 +35,11 @@ def clock() -> Clock:
     return Clock()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A local S3 endpoint with a `telemetry` bucket; the env points boto at it. Yields an S3FileSystem."""
-    moto_server = pytest.importorskip("moto.server", reason="moto[server] is in the test extra")
-    s3fs = pytest.importorskip("s3fs", reason="s3fs comes with logdive[cloud] and the test extra")
-    port = _free_port()
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint}.items():  # fmt: skip
-        monkeypatch.setenv(name, value)
-    import requests
-
-    requests.post(f"{endpoint}/moto-api/reset", timeout=10)
-    s3fs.S3FileSystem.clear_instance_cache()
-    fs = s3fs.S3FileSystem()
-    fs.mkdir("telemetry")
-    try:
+    with local_s3(monkeypatch, "telemetry") as (_endpoint, fs):
         yield fs
-    finally:
-        s3fs.S3FileSystem.clear_instance_cache()
-        server.stop()
 
 
 def report_form(**overrides: Any) -> LeakReportForm:
