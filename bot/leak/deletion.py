@@ -112,22 +112,15 @@ def delete_location(
                 kind="refused",
                 message=f"Nothing was deleted: the confirmation did not name {url}.",
             )
-    try:
+
+    def delete_then_list(at: datetime) -> L.StorageEvidence:
         storage.delete_prefix(url)
-        evidence = storage.verify(url, at=clock())
-    except storage.Unreachable as unreachable:
-        with session_scope(database_url) as session:
-            _refuse(
-                session,
-                case_id,
-                actor=actor,
-                roles=roles,
-                now=clock(),
-                kind="refused",
-                message=f"{unreachable}. Delete it by other means and report its deletion.",
-            )
-        raise  # pragma: no cover -- _refuse raised
-    return _record(database_url, case_id, url, evidence, actor=actor, roles=roles)
+        return storage.verify(url, at=at)
+
+    return _listed(
+        database_url, case_id, url, delete_then_list, "Delete it by other means and report its deletion.",
+        actor=actor, roles=roles, clock=clock,
+    )  # fmt: skip
 
 
 def check_location(
@@ -135,20 +128,33 @@ def check_location(
 ) -> L.StepRecord:
     """List `url` now (deleted by other means) and record what the listing shows; deletes nothing."""
     _precheck(database_url, case_id, url, actor=actor, roles=roles, now=clock())
+    return _listed(
+        database_url, case_id, url, lambda at: storage.verify(url, at=at), "Report its deletion instead.",
+        actor=actor, roles=roles, clock=clock,
+    )  # fmt: skip
+
+
+def _listed(
+    database_url: str,
+    case_id: int,
+    url: str,
+    listing: Callable[[datetime], L.StorageEvidence],
+    remedy: str,
+    *,
+    actor: str,
+    roles: frozenset[Role],
+    clock: Clock,
+) -> L.StepRecord:
+    """Record what `listing` shows of `url`; where Logdive cannot reach it, refuse (recorded): `remedy`."""
     try:
-        evidence = storage.verify(url, at=clock())
+        evidence = listing(clock())
     except storage.Unreachable as unreachable:
         with session_scope(database_url) as session:
             _refuse(
-                session,
-                case_id,
-                actor=actor,
-                roles=roles,
-                now=clock(),
-                kind="refused",
-                message=f"{unreachable}. Report its deletion instead.",
-            )
-        raise  # pragma: no cover
+                session, case_id, actor=actor, roles=roles, now=clock(), kind="refused",
+                message=f"{unreachable}. {remedy}",
+            )  # fmt: skip
+        raise  # pragma: no cover -- _refuse raised
     return _record(database_url, case_id, url, evidence, actor=actor, roles=roles)
 
 
